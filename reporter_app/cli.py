@@ -133,7 +133,9 @@ def _setup_file_logging(path: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     except OSError:
-        return  # a read-only data dir must not stop the CLI; errors still reach stderr
+        # A read-only data dir must not stop the CLI, nor spray log lines over its one-line errors.
+        root.addHandler(logging.NullHandler())
+        return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO)

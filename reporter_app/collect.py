@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+
+from capture.guard import guarded
 
 from reporter_app import __version__
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @dataclass
@@ -39,15 +39,6 @@ class Evidence:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def guarded(errors: dict[str, str], name: str, collect: Callable[[], T], fallback: T) -> T:
-    try:
-        return collect()
-    except Exception as exc:  # a collector's failure is data for the report, not a crash
-        errors[name] = f"{type(exc).__name__}: {exc}"
-        log.info("collector %s failed: %s", name, errors[name])
-        return fallback
-
-
 def make_scrubber(config: Any) -> Any:
     from capture.scrub import DEFAULT_RULES, Scrubber, ScrubRule
 
@@ -62,7 +53,9 @@ def collect_system(config: Any, scrubber: Any, evidence: Evidence) -> None:
 
     data_dir = config.paths.data_dir
     allow = list(config.get("capture.env_allowlist") or [])
-    system = guarded(evidence.errors, "system", lambda: collect(data_dir, allow, app_version=__version__), {})
+    system: dict[str, Any] = guarded(
+        "system", lambda: collect(data_dir, allow, app_version=__version__, scrubber=scrubber), evidence.errors, {})
+    # Window titles and environment values may hold secrets too; the scrubber is idempotent.
     evidence.system = _scrub_values(system, scrubber, evidence.redactions)
 
 
@@ -73,7 +66,7 @@ def collect_logs(config: Any, scrubber: Any, evidence: Evidence, now: datetime |
         spec = LogSourceSpec(name=source.name, path=source.path, journal=source.journal, lines=source.lines,
                              minutes=source.minutes, max_bytes=source.max_bytes,
                              max_line_length=source.max_line_length)
-        excerpt = guarded(evidence.errors, f"logs.{source.name}", lambda spec=spec: read_recent(spec, now), None)
+        excerpt = guarded(f"logs.{source.name}", lambda spec=spec: read_recent(spec, now), evidence.errors, None)
         if excerpt is None:
             continue
         result = scrubber.scrub(excerpt.text)
@@ -89,18 +82,18 @@ def collect_screenshot(config: Any, evidence: Evidence) -> None:
         return
     from capture.screenshot import encode_png, grab
 
-    shot = guarded(evidence.errors, "screenshot", lambda: grab(mode), None)
+    shot = guarded("screenshot", lambda: grab(mode), evidence.errors, None)
     if shot is None:
         return
     evidence.screenshot_meta = {"width": shot.width, "height": shot.height, "left": shot.left, "top": shot.top,
                                 "monitor": shot.monitor_index, "scale": shot.scale, "mode": shot.mode}
-    evidence.screenshot_png = guarded(evidence.errors, "screenshot", lambda: encode_png(shot), None)
+    evidence.screenshot_png = guarded("screenshot", lambda: encode_png(shot), evidence.errors, None)
 
 
 def collect_headless(config: Any, *, screenshot: bool) -> Evidence:
     """What `reporter-app report` gathers without a form: system, logs, and a screenshot if asked."""
     evidence = Evidence()
-    scrubber = guarded(evidence.errors, "scrubber", lambda: make_scrubber(config), None)
+    scrubber = guarded("scrubber", lambda: make_scrubber(config), evidence.errors, None)
     if scrubber is None:
         # Without a scrubber nothing that may hold secrets is collected; the report still goes out.
         evidence.errors.setdefault("logs", "not collected: the secret scrubber could not be set up")

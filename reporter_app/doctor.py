@@ -45,9 +45,13 @@ def _outbox(ctx: AppContext) -> list[DoctorLine]:
     pending = outbox.pending_count()
     attention = [e for e in outbox.entries() if e.state == "needs_attention"]
     lines = [DoctorLine("ok", "outbox", f"{outbox.db_path} ({pending} pending)")]
-    if outbox.recovered_from:
-        lines.append(DoctorLine("ok", "outbox", f"a corrupt database was set aside as {outbox.recovered_from} "
+    from reporter_app.outbox import set_aside_databases
+
+    for aside in set_aside_databases(outbox.db_path):
+        lines.append(DoctorLine("ok", "outbox", f"a corrupt database was set aside as {aside} "
                                               "and the outbox rebuilt from the reports on disk"))
+    if outbox.read_only:
+        lines.append(DoctorLine("FAIL", "outbox", f"{outbox.db_path.parent} is read-only: new reports cannot be queued"))
     for entry in attention:
         lines.append(DoctorLine("FAIL", "outbox", f"report {entry.id[:8]} ({entry.title!r}) needs attention: "
                                                   f"{entry.last_error}"))

@@ -11,6 +11,7 @@ whose `reported_to` file says which were already filed.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,6 +104,7 @@ class Outbox:
         self.reports_dir = reports_dir
         self.clock = clock or SystemClock()
         self.recovered_from: Path | None = None  # where a corrupt database was set aside
+        self.read_only = False
         self._conn = self._open()
 
     # -- opening, corruption and rebuilding -------------------------------------------------
@@ -126,6 +128,8 @@ class Outbox:
             return conn
         except sqlite3.DatabaseError as exc:
             if not _is_corruption(exc):
+                if self.db_path.exists() and not os.access(self.db_path.parent, os.W_OK) or _is_read_only(exc):
+                    return self._open_read_only(exc)
                 raise OutboxError(f"{self.db_path}: cannot open the outbox: {exc}") from exc
             log.error("outbox database %s is corrupt (%s); rebuilding it from the report bundles", self.db_path, exc)
         self.recovered_from = self._set_aside()
@@ -135,6 +139,17 @@ class Outbox:
             raise OutboxError(f"{self.db_path}: cannot create a new outbox: {exc}") from exc
         self._conn = conn
         self.rebuild_from_bundles()
+        return conn
+
+    def _open_read_only(self, cause: Exception) -> sqlite3.Connection:
+        """A read-only data dir still shows the queue (status, My reports); writing says why it can't."""
+        try:
+            conn = sqlite3.connect(f"{self.db_path.as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None)
+            conn.execute("SELECT count(*) FROM reports").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise OutboxError(f"{self.db_path}: cannot open the outbox: {cause}") from exc
+        self.read_only = True
+        log.info("outbox %s opened read-only: %s", self.db_path, cause)
         return conn
 
     def _set_aside(self) -> Path:
@@ -173,6 +188,8 @@ class Outbox:
     # -- writing ---------------------------------------------------------------------------
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        if self.read_only:
+            raise OutboxError(f"{self.db_path.parent}: Read-only file system: the outbox cannot be changed")
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -323,6 +340,15 @@ class Outbox:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _is_read_only(exc: sqlite3.DatabaseError) -> bool:
+    return "readonly" in str(exc).lower() or "read-only" in str(exc).lower()
+
+
+def set_aside_databases(db_path: Path) -> list[Path]:
+    """Corrupt databases set aside by earlier starts (for `doctor`)."""
+    return sorted(p for p in db_path.parent.glob(f"{db_path.name}.corrupt-*") if not p.name.endswith(("-wal", "-shm")))
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:

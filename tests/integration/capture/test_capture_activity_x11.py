@@ -1,0 +1,117 @@
+"""Window activity under a real EWMH window manager (openbox on Xvfb), windows switched with xdotool."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from capture.activity import ActivityRecorder, foreground_window
+from capture.scrub import Scrubber
+
+
+class Windows:
+    """Real top-level windows owned by this test, with EWMH titles and our pid."""
+
+    def __init__(self, display_name: str) -> None:
+        from Xlib import X, display
+
+        self.X = X
+        self.conn: Any = display.Display(display_name)
+        self.windows: list[Any] = []
+
+    def create(self, title: str, wm_class: str) -> Any:
+        screen = self.conn.screen()
+        window = screen.root.create_window(100, 100, 300, 200, 0, screen.root_depth, background_pixel=screen.white_pixel)
+        self.set_title(window, title)
+        window.set_wm_class(wm_class.lower(), wm_class)
+        window.change_property(self.conn.intern_atom("_NET_WM_PID"), self.conn.intern_atom("CARDINAL"), 32, [os.getpid()])
+        window.map()
+        self.conn.sync()
+        self.windows.append(window)
+        return window
+
+    def set_title(self, window: Any, title: str) -> None:
+        window.change_property(self.conn.intern_atom("_NET_WM_NAME"), self.conn.intern_atom("UTF8_STRING"), 8,
+                               title.encode())
+        self.conn.sync()
+
+    def close(self) -> None:
+        for window in self.windows:
+            window.destroy()
+        self.conn.close()
+
+
+@pytest.fixture
+def windows(openbox_two_monitors: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Windows]]:
+    monkeypatch.setenv("DISPLAY", openbox_two_monitors.display)
+    owned = Windows(openbox_two_monitors.display)
+    try:
+        yield openbox_two_monitors, owned
+    finally:
+        owned.close()
+
+
+def wait_for_event(recorder: ActivityRecorder, count: int, timeout: float = 5.0) -> None:
+    """Service the recorder the way the GUI's socket notifier would, until ``count`` events are recorded."""
+    import select
+
+    deadline = time.monotonic() + timeout
+    while len(recorder.snapshot()) < count and time.monotonic() < deadline:
+        select.select([recorder.fileno()], [], [], 0.1)
+        recorder.poll()
+
+
+def test_recorder_follows_window_switches(windows: tuple[Any, Windows]) -> None:
+    server, owned = windows
+    editor = owned.create("Editor - notes.txt", "Editor")
+    browser = owned.create("Browser - token=abc123secret", "Browser")
+    ids = {"editor": editor.id, "browser": browser.id}
+    server.run("xdotool", "windowactivate", "--sync", str(ids["editor"]))
+
+    recorder = ActivityRecorder(Scrubber(), maxlen=10)
+    assert recorder.start(), recorder.unavailable
+    try:
+        assert recorder.fileno() >= 0
+        wait_for_event(recorder, 1)
+        server.run("xdotool", "windowactivate", "--sync", str(ids["browser"]))
+        wait_for_event(recorder, 2)
+        server.run("xdotool", "windowactivate", "--sync", str(ids["editor"]))
+        wait_for_event(recorder, 3)
+        owned.set_title(editor, "Editor - report.txt")  # title change of the active window counts too
+        wait_for_event(recorder, 4)
+        events = recorder.snapshot()
+    finally:
+        recorder.close()
+    assert [e.title for e in events] == [
+        "Editor - notes.txt",
+        "Browser - token=[REDACTED:secret-value]",
+        "Editor - notes.txt",
+        "Editor - report.txt",
+    ]
+    assert [e.window_class for e in events] == ["Editor", "Browser", "Editor", "Editor"]
+    assert all(e.process.startswith("python") for e in events)
+    assert all(e.at.tzinfo == timezone.utc for e in events)
+    assert [e.at for e in events] == sorted(e.at for e in events)
+    assert events[-1].at <= datetime.now(timezone.utc)
+
+
+def test_sample_fallback_and_foreground(windows: tuple[Any, Windows]) -> None:
+    server, owned = windows
+    window = owned.create("Only window", "Solo")
+    server.run("xdotool", "windowactivate", "--sync", str(window.id))
+    info = foreground_window()
+    assert info is not None
+    assert (info["title"], info["window_class"], info["pid"]) == ("Only window", "Solo", os.getpid())
+    assert info["exe"] and info["process"].startswith("python")
+    recorder = ActivityRecorder(maxlen=2)
+    recorder.start()
+    try:
+        assert recorder.sample() is None  # unchanged since start(): nothing new recorded
+        assert [e.title for e in recorder.snapshot()] == ["Only window"]
+    finally:
+        recorder.close()
