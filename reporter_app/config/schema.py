@@ -1,0 +1,457 @@
+"""Every setting, declared once: type, default, description, choices.
+
+`SCHEMA` holds the keys of plain tables ("tracker.url"); `TABLE_ARRAYS` the arrays of tables
+(`[[logs]]`, `[[privacy.rules]]`, `[[priority.rules]]`), whose fields are Options too. Their
+entries stay checked plain tables (`severity.py` and `capture.scrub` build their own objects
+from them); `[[logs]]` is also offered typed, as `Config.logs`. A tracker backend's own
+settings are declared on the backend class and joined under `[tracker]` by the loader.
+`resources/default-config.toml` and `docs/configuration.md` describe these keys; a test keeps
+them in step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import Any
+
+from reporter_app.config.errors import ValueProblem, closest, describe
+from reporter_app.config.options import Option
+from reporter_app.model import Impact, Priority, Reach, Role
+
+
+def _values(enum: Any) -> tuple[str, ...]:
+    return tuple(member.value for member in enum)
+
+
+# ---------------------------------------------------------------- typed values
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """One `[[logs]]` entry: a file glob or a journal unit whose tail goes into the report."""
+
+    name: str
+    path: str = ""  # glob; "~" is expanded by the log reader, not here
+    journal: str = ""  # systemd unit or syslog identifier
+    lines: int = 500
+    minutes: int = 0  # 0: no time limit
+    max_bytes: int = 1_048_576
+    max_line_length: int = 4096
+
+
+@dataclass(frozen=True)
+class Duration:
+    """An SLA target. Calendar time ("4h", "3d", "1d12h") or business days ("2bd"), never both."""
+
+    text: str
+    delta: timedelta = timedelta(0)
+    business_days: int = 0
+
+
+@dataclass(frozen=True)
+class SlaTarget:
+    first_response: Duration | None
+    resolution: Duration | None
+
+
+_DURATION_PART = re.compile(r"(\d+)(w|d|h|m)")
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
+DURATION_FORMAT = "a duration like '30m', '4h', '3d', '1w', '1d12h' or '2bd' (business days), or '' for none"
+
+
+def parse_duration(text: str) -> Duration | None:
+    """"" means no target. Raises ValueProblem for anything else that is not a duration."""
+    compact = text.strip().lower().replace(" ", "")
+    if not compact:
+        return None
+    business = re.fullmatch(r"(\d+)bd", compact)
+    if business:
+        if int(business.group(1)) == 0:
+            raise ValueProblem(f"{text!r} is zero", DURATION_FORMAT)
+        return Duration(text, business_days=int(business.group(1)))
+    position, seconds = 0, 0
+    for match in _DURATION_PART.finditer(compact):
+        if match.start() != position:
+            break
+        seconds += int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        position = match.end()
+    if position != len(compact) or position == 0:
+        raise ValueProblem(f"{text!r} is not a duration", DURATION_FORMAT)
+    if seconds == 0:
+        raise ValueProblem(f"{text!r} is zero", DURATION_FORMAT)
+    return Duration(text, delta=timedelta(seconds=seconds))
+
+
+# ---------------------------------------------------------------- extra checks by key
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _check_name(value: Any) -> None:
+    # A log source name becomes `logs/<name>.txt` inside the bundle: no separators, no "..".
+    if not _NAME.fullmatch(value) or len(value) > 64:
+        raise ValueProblem(
+            f"{value!r} is not a usable name", "letters, digits, '.', '_' or '-' (up to 64, not starting with '.')"
+        )
+
+
+def _check_regex(value: Any) -> None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueProblem(f"bad regular expression: {exc}", "a Python regular expression") from None
+
+
+def _check_duration(value: Any) -> None:
+    parse_duration(value)
+
+
+def _check_hotkey(value: Any) -> None:
+    # Qt parses the sequence itself; catch only what is surely wrong, like "Ctrl++" or "Ctrl+".
+    if value and any(not part.strip() for part in value.split("+")):
+        raise ValueProblem(f"{value!r} is not a key combination", "keys joined by '+', like 'Ctrl+Alt+B', or ''")
+
+
+# ---------------------------------------------------------------- the plain keys
+
+_ENV_ALLOWLIST = (
+    "LANG",
+    "LC_ALL",
+    "XDG_SESSION_TYPE",
+    "XDG_CURRENT_DESKTOP",
+    "DESKTOP_SESSION",
+    "QT_SCALE_FACTOR",
+    "QT_QPA_PLATFORM",
+    "GDK_SCALE",
+    "WAYLAND_DISPLAY",
+    "DISPLAY",
+)
+
+_SLA_DEFAULTS = {"P1": ("1h", "24h"), "P2": ("4h", "3d"), "P3": ("2bd", "14d"), "P4": ("", "")}
+
+_OPTIONS: tuple[Option, ...] = (
+    Option("reporter.name", str, "", "Your name, as it appears on the tickets you file."),
+    Option("reporter.email", str, "", "Where the tracker can reach you about your reports."),
+    Option(
+        "reporter.role",
+        str,
+        "qa",
+        "qa: tester, files often; stakeholder: short plain form; support: files for customers and follows status.",
+        choices=_values(Role),
+    ),
+    Option(
+        "hotkey.report",
+        str,
+        "Ctrl+Alt+B",
+        "Global shortcut that opens the report form; '' turns it off (on Wayland bind `reporter-app report --gui`).",
+    ),
+    Option("tracker.backend", str, "local", "Where reports go; 'local' is a folder that works offline."),
+    Option("tracker.url", str, "", "Base address of the tracker (not used by 'local')."),
+    Option("tracker.project", str, "", "Project, repository or board the reports are filed in."),
+    Option("tracker.timeout_seconds", float, 30.0, "Network timeout for one tracker request.", minimum=1, maximum=600),
+    Option(
+        "capture.screenshot",
+        str,
+        "cursor-monitor",
+        "Which screen goes into the report: the monitor under the mouse, all monitors, or none.",
+        choices=("cursor-monitor", "all-monitors", "none"),
+    ),
+    Option(
+        "capture.activity_events",
+        int,
+        20,
+        "How many recent clicks and key presses (no typed text) are kept as repro steps; 0 turns it off.",
+        minimum=0,
+        maximum=1000,
+    ),
+    Option(
+        "capture.env_allowlist",
+        list,
+        _ENV_ALLOWLIST,
+        "Environment variables copied into the report; nothing else from the environment is sent.",
+    ),
+    Option("privacy.scrub_emails", bool, True, "Replace e-mail addresses in logs and text with a visible marker."),
+    Option("privacy.scrub_ips", bool, False, "Replace IP addresses in logs and text (they are often the bug itself)."),
+    Option("privacy.scrub_home", bool, True, "Replace your home directory path (and so your user name) in logs."),
+    Option("privacy.review_before_send", bool, True, "Show what will be sent, editable, before it leaves the machine."),
+    Option("report.components", list, (), "Components offered in the form; empty hides the field."),
+    Option(
+        "report.default_impact",
+        str,
+        "",
+        "Impact preselected in the form; '' makes the reporter choose.",
+        choices=("", *_values(Impact)),
+    ),
+    *(
+        option
+        for level, (first, resolution) in _SLA_DEFAULTS.items()
+        for option in (
+            Option(f"sla.{level}.first_response", str, first, f"Target time to a first answer for {level}; '' = none."),
+            Option(f"sla.{level}.resolution", str, resolution, f"Target time to a fix for {level}; '' = none."),
+        )
+    ),
+    Option(
+        "outbox.base_backoff_seconds",
+        float,
+        5.0,
+        "First retry delay after a transient failure; it doubles each time.",
+        minimum=0.1,
+        maximum=3600,
+    ),
+    Option(
+        "outbox.max_backoff_seconds",
+        int,
+        3600,
+        "Longest wait between two retries (a tracker's Retry-After can ask for more).",
+        minimum=1,
+        maximum=7 * 86400,
+    ),
+    Option(
+        "status.poll_interval_seconds",
+        int,
+        300,
+        "How often the status of your open reports is checked.",
+        minimum=30,
+        maximum=86400,
+    ),
+    Option("status.notify", bool, True, "Tray notification when a report changes status or gets a comment."),
+    Option(
+        "logging.level",
+        str,
+        "info",
+        "Detail of reporter-app's own log file.",
+        choices=("debug", "info", "warning", "error"),
+    ),
+    Option(
+        "admin.locked",
+        list,
+        (),
+        "System file only: keys (or whole tables) users cannot change; their values come from the system file.",
+    ),
+)
+
+SCHEMA: dict[str, Option] = {option.key: option for option in _OPTIONS}
+
+# ---------------------------------------------------------------- arrays of tables
+
+
+@dataclass(frozen=True)
+class TableArray:
+    key: str
+    description: str
+    fields: tuple[Option, ...]  # keys relative to one entry: "name", not "logs.name"
+    default: tuple[Mapping[str, Any], ...]
+    # Checks across the fields of one entry; raises ValueProblem.
+    check_entry: Callable[[dict[str, Any]], None] | None
+    # Entries with the same value here replace the lower layer's entry, others are added;
+    # None: a layer that sets the array replaces it whole (order matters there).
+    merge_by: str | None
+
+
+def _check_log(entry: dict[str, Any]) -> None:
+    if bool(entry.get("path")) == bool(entry.get("journal")):
+        raise ValueProblem("needs exactly one of 'path' or 'journal'", "path = \"<glob>\" or journal = \"<unit>\"")
+
+
+_LOG_DEFAULTS = {f.name: f.default for f in fields(LogSource) if f.name not in ("name", "path", "journal")}
+
+TABLE_ARRAYS: dict[str, TableArray] = {
+    array.key: array
+    for array in (
+        TableArray(
+            "privacy.rules",
+            "Extra scrub patterns (Python regular expressions), applied after the built-in ones.",
+            (
+                Option("name", str, None, "Shown in the marker that replaces a match: [name].", required=True),
+                Option("pattern", str, None, "Python regular expression.", required=True),
+            ),
+            default=(),
+            check_entry=None,
+            merge_by="name",
+        ),
+        TableArray(
+            "logs",
+            "Log files or journal units whose last lines are attached to every report.",
+            (
+                Option("name", str, None, "Short name; the file in the report is logs/<name>.txt.", required=True),
+                Option("path", str, "", "File glob, '~' allowed; the newest match is read."),
+                Option("journal", str, "", "systemd unit or syslog identifier (Linux)."),
+                Option("lines", int, _LOG_DEFAULTS["lines"], "Keep at most this many last lines.", minimum=1,
+                       maximum=1_000_000),
+                Option("minutes", int, _LOG_DEFAULTS["minutes"], "Only lines from the last N minutes; 0 = no limit.",
+                       minimum=0, maximum=525_600),
+                Option("max_bytes", int, _LOG_DEFAULTS["max_bytes"], "Size cap after trimming.", minimum=1,
+                       maximum=104_857_600),
+                Option("max_line_length", int, _LOG_DEFAULTS["max_line_length"], "Longer lines are cut.",
+                       minimum=16, maximum=1_048_576),
+            ),
+            default=(),
+            check_entry=_check_log,
+            merge_by="name",
+        ),
+        TableArray(
+            "priority.rules",
+            "Suggest a priority from impact, reach and thresholds; the first matching rule wins.",
+            (
+                Option("impact", str, None, "Matches this impact only.", choices=_values(Impact)),
+                Option("reach", str, None, "Matches this reach only.", choices=_values(Reach)),
+                Option("min_users", int, None, "Matches when at least this many users are affected.", minimum=0),
+                Option("money_lost", bool, None, "Matches when money is (true) or is not (false) being lost."),
+                Option("priority", str, None, "The suggested priority.", choices=_values(Priority), required=True),
+                Option("reason", str, "", "Shown next to the suggestion."),
+            ),
+            # The same rules as reporter_app.severity.DEFAULT_RULES (a test keeps them equal).
+            default=(
+                {"money_lost": True, "priority": "P1", "reason": "money is being lost"},
+                {"min_users": 101, "priority": "P1", "reason": "more than 100 users are affected"},
+                {"impact": "blocker", "reach": "many_users", "priority": "P1", "reason": "many users cannot continue"},
+                {"impact": "blocker", "priority": "P2", "reason": "someone cannot continue"},
+                {"impact": "major", "reach": "many_users", "priority": "P2", "reason": "many users need a workaround"},
+                {"impact": "major", "priority": "P3", "reason": "works with a workaround"},
+                {"impact": "minor", "reach": "many_users", "priority": "P3", "reason": "annoys many users"},
+                {"priority": "P4", "reason": "not blocking anyone"},
+            ),
+            check_entry=None,
+            merge_by=None,
+        ),
+    )
+}
+
+# Checks beyond type, choices and range, by key ("logs.name" is the name field of [[logs]]).
+EXTRA_CHECKS: dict[str, Callable[[Any], None]] = {
+    "hotkey.report": _check_hotkey,
+    "logs.name": _check_name,
+    "privacy.rules.name": _check_name,
+    "privacy.rules.pattern": _check_regex,
+    **{key: _check_duration for key in SCHEMA if key.startswith("sla.")},
+}
+
+# Not config keys: where config lives, and the one secret that may come from the environment.
+NON_CONFIG_ENV = frozenset({"REPORTER_APP_HOME", "REPORTER_APP_SYSTEM_CONFIG", "REPORTER_APP_TRACKER_TOKEN"})
+ENV_PREFIX = "REPORTER_APP_"
+
+SECRET_HINT = "secrets never live in config files; use `reporter-app login` or REPORTER_APP_TRACKER_TOKEN"
+SECRET_NOT_CONFIG = "a secret is never a config value; use `reporter-app login` or REPORTER_APP_TRACKER_TOKEN"
+_SECRET_WORDS = ("token", "password", "passwd", "secret", "api_key", "apikey", "private_key")
+
+
+def looks_secret(name: str) -> bool:
+    """A key nobody declared but whose name says it holds a credential: refuse it rather than keep it."""
+    lowered = name.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
+def env_name(key: str) -> str:
+    return ENV_PREFIX + key.replace(".", "_").replace("-", "_").upper()
+
+
+# ---------------------------------------------------------------- checking values
+
+_TYPE_WORDS: dict[type, str] = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    list: "a list of strings",
+}
+
+
+def _types(option: Option) -> tuple[type, ...]:
+    return option.type if isinstance(option.type, tuple) else (option.type,)
+
+
+def expected_text(option: Option) -> str:
+    """What a valid value looks like, for the "expected ..." part of an error."""
+    if option.choices:
+        return "one of " + ", ".join(repr(choice) for choice in option.choices)
+    words = " or ".join(_TYPE_WORDS.get(kind, kind.__name__) for kind in _types(option))
+    low, high = option.minimum, option.maximum
+    if low is not None and high is not None:
+        return f"{words} from {_number(low)} to {_number(high)}"
+    if low is not None:
+        return f"{words} of at least {_number(low)}"
+    if high is not None:
+        return f"{words} of at most {_number(high)}"
+    return words
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _convert(kind: type, value: Any) -> Any:
+    """The value as `kind`, or raise TypeError. TOML's bool is not an integer here."""
+    if kind is bool and isinstance(value, bool):
+        return value
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        if value != value:  # NaN passes every range check otherwise
+            raise TypeError
+        return float(value)
+    if kind is str and isinstance(value, str):
+        return value
+    if kind is list and isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise TypeError
+
+
+def check_value(option: Option, value: Any, key: str | None = None) -> Any:
+    """A value read from TOML, checked against its declaration. Raises ValueProblem."""
+    for kind in _types(option):
+        try:
+            converted = _convert(kind, value)
+            break
+        except TypeError:
+            continue
+    else:
+        raise ValueProblem(f"got {describe(value)}", expected_text(option))
+    if option.choices and converted not in option.choices:
+        raise ValueProblem(
+            f"{converted!r} is not a valid choice",
+            expected_text(option),
+            closest(str(converted), option.choices),
+        )
+    if isinstance(converted, int | float) and not isinstance(converted, bool):
+        too_low = option.minimum is not None and converted < option.minimum
+        too_high = option.maximum is not None and converted > option.maximum
+        if too_low or too_high:
+            raise ValueProblem(f"{converted} is out of range", expected_text(option))
+    check = EXTRA_CHECKS.get(key or option.key)
+    if check is not None:
+        check(converted)
+    return converted
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def parse_text(option: Option, text: str, key: str | None = None) -> Any:
+    """A value typed as text (environment, --set), parsed by the option's type, then checked."""
+    kinds = _types(option)
+    stripped = text.strip()
+    value: Any = text
+    if list in kinds:
+        if stripped.startswith("["):
+            try:
+                value = tomllib.loads(f"v = {stripped}")["v"]
+            except tomllib.TOMLDecodeError:
+                raise ValueProblem(f"{text!r} is not a list", "comma-separated words or a TOML array") from None
+        else:
+            value = [item.strip() for item in text.split(",") if item.strip()]
+    elif bool in kinds and stripped.lower() in _TRUE | _FALSE:
+        value = stripped.lower() in _TRUE
+    elif bool in kinds:
+        raise ValueProblem(f"got {text!r}", "one of 1, 0, true, false, yes, no, on, off")
+    elif int in kinds and re.fullmatch(r"[+-]?\d[\d_]*", stripped):
+        value = int(stripped.replace("_", ""))
+    elif float in kinds:
+        with contextlib.suppress(ValueError):  # not a number: check_value says so, with the text
+            value = float(stripped)
+    return check_value(option, value, key)
