@@ -8,6 +8,11 @@ from reporter_app.trackers.base import Tracker
 
 BACKENDS: dict[str, str] = {
     "local": "reporter_app.trackers.local:LocalTracker",
+    "redmine": "reporter_app.trackers.redmine:RedmineTracker",
+    "webhook": "reporter_app.trackers.webhook:WebhookTracker",
+    "jira": "reporter_app.trackers.jira:JiraTracker",
+    "github": "reporter_app.trackers.github:GitHubTracker",
+    "gitlab": "reporter_app.trackers.gitlab:GitLabTracker",
 }
 
 
