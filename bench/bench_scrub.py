@@ -1,6 +1,6 @@
 """Scrubber throughput on all loghub logs concatenated, next to a plain re.sub of one pattern over the same text.
 
-Goal: at least 20 MB/s on one core (default rules). Needs /work/shared/datasets/loghub.
+Goal: at least 20 MB/s on one core (default rules). Needs ../shared/datasets/loghub.
 Run: python bench/bench_scrub.py
 """
 
@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from capture.scrub import Scrubber  # noqa: E402
 
-DATASET = Path("/work/shared/datasets/loghub")
+DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "loghub"
 REPEAT = 5
 
 

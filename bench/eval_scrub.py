@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from capture.scrub import Scrubber  # noqa: E402
 
-DATASET = Path("/work/shared/datasets/secrets/detect_secrets_test_data")
+DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "secrets" / "detect_secrets_test_data"
 NO_SECRET_FILES = [
     "files/file_with_no_secrets.py",
     "files/tmp/file_with_no_secrets.py",
