@@ -1,0 +1,93 @@
+"""Dedup before filing: local map first, then the tracker's find; the decision the form shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from reporter_app.clock import FakeClock
+from reporter_app.detect.dedup import (
+    FingerprintMap,
+    decide,
+    installation_id,
+    occurrence_comment,
+    remember_filed,
+)
+from reporter_app.trackers.base import (
+    CheckResult,
+    Limits,
+    TicketRef,
+    TicketState,
+    TicketStatus,
+    Tracker,
+    TransientError,
+)
+
+
+class FakeTracker(Tracker):
+    name = "fake"
+
+    def __init__(self, tickets: dict[str, TicketRef] | None = None, fail: bool = False) -> None:
+        self.tickets = tickets or {}
+        self.fail = fail
+        self.finds: list[str] = []
+
+    def check(self) -> list[CheckResult]:
+        return []
+
+    def limits(self) -> Limits:
+        return Limits()
+
+    def find(self, key: str) -> TicketRef | None:
+        self.finds.append(key)
+        if self.fail:
+            raise TransientError("network down")
+        return self.tickets.get(key)
+
+    def create(self, report: Any, bundle: Any) -> TicketRef:
+        raise NotImplementedError
+
+    def add_occurrence(self, ref: TicketRef, report: Any, bundle: Any) -> None:
+        raise NotImplementedError
+
+    def statuses(self, refs: Iterable[TicketRef]) -> dict[str, TicketStatus]:
+        return {r.key: TicketStatus(ref=r, state=TicketState.IN_PROGRESS, status_name="In Progress") for r in refs}
+
+
+REF = TicketRef(backend="fake", key="APP-7", url="https://t/APP-7")
+
+
+def test_not_found_anywhere_offers_new(tmp_path: Path) -> None:
+    decision = decide("brfp-000000000001", FingerprintMap.in_data_dir(tmp_path), FakeTracker())
+    assert not decision.duplicate and decision.offer == "new"
+
+
+def test_tracker_hit_is_remembered_and_then_found_locally(tmp_path: Path) -> None:
+    fmap = FingerprintMap.in_data_dir(tmp_path)
+    tracker = FakeTracker({"brfp-abc": REF})
+    first = decide("brfp-abc", fmap, tracker)
+    assert first.found_in == "tracker" and first.offer == "add_occurrence"
+    assert first.message == "Already reported as APP-7 (In Progress): add my occurrence and follow it"
+    remember_filed(fmap, "brfp-abc", first.existing or REF, FakeClock())
+    second = decide("brfp-abc", fmap, FakeTracker())
+    assert second.found_in == "local" and second.existing == REF
+
+
+def test_tracker_unreachable_is_reported_not_raised(tmp_path: Path) -> None:
+    decision = decide("brfp-x", FingerprintMap.in_data_dir(tmp_path), FakeTracker(fail=True))
+    assert decision.lookup_error == "network down" and decision.offer == "new"
+
+
+def test_occurrences_and_comment(tmp_path: Path) -> None:
+    clock = FakeClock()
+    fmap = FingerprintMap.in_data_dir(tmp_path)
+    fmap.record_occurrence("fp", clock.now())
+    clock.advance(3600)
+    seen = fmap.record_occurrence("fp", clock.now())
+    assert seen.count == 2 and seen.last_seen > seen.first_seen
+    install = installation_id(tmp_path)
+    assert install == installation_id(tmp_path) and len(install) == 32
+    text = occurrence_comment("fp", seen, {"os": "Linux"}, install, machines=3)
+    assert "Occurrences on this installation: 2" in text and "Distinct installations reporting it: 3" in text
+    assert "os: Linux" in text
