@@ -131,6 +131,7 @@ class AppContext:
         return Report(
             title=draft.title.strip(), description=draft.description, expected=draft.expected, steps=draft.steps,
             impact=impact, reach=draft.reach, priority=chosen, priority_reason=reason, component=draft.component,
+            users_affected=draft.users_affected, money_lost=draft.money_lost,
             reporter=reporter, created_at=self.clock.now(), app_version=__version__,
             system=evidence.system, activity=evidence.activity, redactions=dict(evidence.redactions),
             collector_errors=dict(evidence.errors),

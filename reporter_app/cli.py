@@ -88,6 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     config_verbs.add_parser("path", help="where the config and data live")
 
     verb("login", "store the tracker's token in the OS keyring")
+
+    stats = verb("stats", "response and resolution times, SLA compliance, reopen rate")
+    stats.add_argument("--since", metavar="WHEN", help="e.g. 30d, 2w, 2026-01-01 (default: everything)")
+    stats_format = stats.add_mutually_exclusive_group()
+    stats_format.add_argument("--json", action="store_const", const="json", dest="format")
+    stats_format.add_argument("--csv", action="store_const", const="csv", dest="format")
+
+    follow = verb("follow", "follow any ticket by key (support staff): status, comments, SLA")
+    follow.add_argument("ticket", help="a ticket key, e.g. LOCAL-3 or #42")
+
+    fingerprint = verb("fingerprint", "print the fingerprint of every error found in a log file")
+    fingerprint.add_argument("file")
+    fingerprint.add_argument("--lines", action="store_true", help="one fingerprint per input line instead")
     return parser
 
 
@@ -147,10 +160,15 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return _run_gui(args, open_form=False)
     if verb == "config":
         return _config(args, out)
+    if verb == "fingerprint":  # pure text processing: no config, no data dir
+        from reporter_app.detect.commands import fingerprint_file
+
+        return fingerprint_file(args.file, args.lines, out)
     if verb == "report" and args.gui:
         return _run_gui(args, open_form=True)
     ctx = _context(args)
-    handlers = {"report": _report, "status": _status, "outbox": _outbox, "doctor": _doctor, "login": _login}
+    handlers = {"report": _report, "status": _status, "outbox": _outbox, "doctor": _doctor, "login": _login,
+                "stats": _stats, "follow": _follow}
     return handlers[verb](ctx, args, out)
 
 
@@ -216,8 +234,10 @@ def _status(ctx: Any, args: argparse.Namespace, out: TextIO) -> int:
     rows = collect_statuses(ctx.outbox, tracker, args.ticket, tracker_error=error)
     if args.ticket and (not rows or (rows[0].entry is None and rows[0].ticket is None)):
         raise CliError(f"no report or ticket {args.ticket!r}" + (f": {error}" if error else ""))
+    slas = _slas(ctx, rows)
     if args.json:
-        json.dump([r.to_json() for r in rows], out, indent=2)
+        json.dump([{**r.to_json(), "sla": slas[r.key].to_json() if r.key in slas else None} for r in rows],
+                  out, indent=2)
         out.write("\n")
         return 0
     if not rows:
@@ -230,13 +250,43 @@ def _status(ctx: Any, args: argparse.Namespace, out: TextIO) -> int:
         extra = ""
         if data.get("outbox_state") in ("waiting_retry", "needs_attention"):
             extra = f"  {data.get('last_error', '')}"
-        elif data.get("comments"):
-            extra = f"  {data['comments']} comment(s)"
+        else:
+            notes = [f"{data['comments']} comment(s)"] if data.get("comments") else []
+            if row.key in slas:
+                notes.insert(0, slas[row.key].short())
+            extra = "  " + "; ".join(n for n in notes if n) if notes else ""
         print(f"{key:<12} {state:<16} {data.get('title', '')}{extra}", file=out)
         if args.ticket and row.ticket:
             for comment in row.ticket.comments:
                 print(f"    {comment.author}: {comment.body}", file=out)
     return 0
+
+
+def _stats(ctx: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from reporter_app.tracking.commands import parse_since, stats_command
+
+    try:
+        since = parse_since(args.since, ctx.clock.now()) if args.since else None
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    return stats_command(ctx, since, args.format or "text", out)
+
+
+def _follow(ctx: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from reporter_app.tracking.commands import follow_command
+
+    return follow_command(ctx, args.ticket, out)
+
+
+def _slas(ctx: Any, rows: Any) -> dict[str, Any]:
+    """SLA per filed ticket; a tracking store that cannot be opened costs the column, not the command."""
+    from reporter_app.tracking.commands import sla_for_status_rows
+
+    try:
+        return sla_for_status_rows(ctx, rows)
+    except Exception as exc:  # e.g. a read-only data dir: status must still answer
+        log.info("SLA not shown: %s", exc)
+        return {}
 
 
 def _outbox(ctx: Any, args: argparse.Namespace, out: TextIO) -> int:

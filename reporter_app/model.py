@@ -104,6 +104,8 @@ class Report:
     priority: Priority = Priority.P3
     priority_reason: str = ""
     component: str = ""
+    users_affected: int | None = None
+    money_lost: bool = False
     reporter: Reporter = field(default_factory=Reporter)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     # Recorded in the ticket so a retry after a crash finds the ticket instead of filing twice.

@@ -21,6 +21,10 @@ def plain_sections(report: Report) -> list[tuple[str, str]]:
     ]
     if report.component:
         sections.append(("Component", report.component))
+    # P1/P2: the incident facts now, and empty Root cause / Prevention sections for the review.
+    from reporter_app.tracking.incident import incident_sections
+
+    sections += incident_sections(report, users_affected=report.users_affected, money_lost=report.money_lost)
     who = " ".join(p for p in (report.reporter.name, f"<{report.reporter.email}>" if report.reporter.email else "") if p)
     if who:
         sections.append(("Reported by", f"{who} ({report.reporter.role.value})"))

@@ -78,6 +78,7 @@ def test_drop_removes_the_row_but_keeps_the_files(tmp_path, clock):
         outbox.drop(entry.id)
 
 
+@pytest.mark.expect_log_warning(match="is corrupt", logger="reporter_app.outbox")
 def test_corrupt_database_is_set_aside_and_rebuilt_from_bundles(tmp_path, clock):
     outbox = make_outbox(tmp_path, clock)
     pending = queue(outbox, "pending")
