@@ -17,9 +17,9 @@ import requests
 from reporter_app.bundle import Bundle, BundleWriter
 from reporter_app.clock import FakeClock
 from reporter_app.model import Impact, Priority, Reach, Report, Reporter
-from tests.contract.fake_github import FakeGitHub
-from tests.contract.fake_gitlab import FakeGitLab
-from tests.contract.fake_jira import FakeJira
+from tests.integration.contract.fake_github import FakeGitHub
+from tests.integration.contract.fake_gitlab import FakeGitLab
+from tests.integration.contract.fake_jira import FakeJira
 
 MakeBundle = Callable[..., Bundle]
 

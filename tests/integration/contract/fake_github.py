@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote
 
-from tests.contract import openapi
-from tests.contract.fakeserver import FakeServer, Reply, Request, route
+from tests.integration.contract import openapi
+from tests.integration.contract.fakeserver import FakeServer, Reply, Request, route
 
 DOCS = "https://docs.github.com/rest"
 REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"

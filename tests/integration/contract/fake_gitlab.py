@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote
 
-from tests.contract.fakeserver import FakeServer, Reply, Request, route
+from tests.integration.contract.fakeserver import FakeServer, Reply, Request, route
 
 PROJECT = r"/api/v4/projects/(?P<pid>[^/]+)"
 ISSUE_FIELDS = {"title": str, "description": str, "labels": str, "issue_type": str, "confidential": bool,

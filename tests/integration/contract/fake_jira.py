@@ -15,8 +15,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tests.contract import openapi
-from tests.contract.fakeserver import FakeServer, Reply, Request, route
+from tests.integration.contract import openapi
+from tests.integration.contract.fakeserver import FakeServer, Reply, Request, route
 
 API = r"/rest/api/(?P<v>[23])"
 ISSUE = API + r"/issue/(?P<key>[A-Z]+-\d+)"

@@ -26,7 +26,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 # ../shared/specs next to the checkout; REPORTER_APP_TEST_SPECS points elsewhere (CI).
-SPECS = Path(os.environ.get("REPORTER_APP_TEST_SPECS") or Path(__file__).resolve().parents[3] / "shared" / "specs")
+SPECS = Path(os.environ.get("REPORTER_APP_TEST_SPECS") or Path(__file__).resolve().parents[4] / "shared" / "specs")
 SPEC_URI = "urn:spec"
 
 

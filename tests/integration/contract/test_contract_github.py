@@ -19,7 +19,7 @@ from reporter_app.trackers.base import (
     TransientError,
 )
 from reporter_app.trackers.github import GitHubTracker
-from tests.contract.fake_github import FakeGitHub, gh_error
+from tests.integration.contract.fake_github import FakeGitHub, gh_error
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from reporter_app.trackers.base import (
     TransientError,
 )
 from reporter_app.trackers.gitlab import GitLabTracker
-from tests.contract.fake_gitlab import FakeGitLab
+from tests.integration.contract.fake_gitlab import FakeGitLab
 
 
 @pytest.fixture

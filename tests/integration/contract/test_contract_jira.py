@@ -19,7 +19,7 @@ from reporter_app.trackers.base import (
     TransientError,
 )
 from reporter_app.trackers.jira import JiraTracker
-from tests.contract.fake_jira import EMAIL, PAT, TOKEN, FakeJira, _adf_problems
+from tests.integration.contract.fake_jira import EMAIL, PAT, TOKEN, FakeJira, _adf_problems
 
 
 def tracker_for(fake: FakeJira, session: requests.Session, clock: FakeClock, tmp_path: Any,

@@ -17,9 +17,9 @@ from reporter_app.trackers.base import Tracker, TrackerContext
 from reporter_app.trackers.github import GitHubTracker
 from reporter_app.trackers.gitlab import GitLabTracker
 from reporter_app.trackers.jira import JiraTracker
-from tests.contract.fake_github import FakeGitHub
-from tests.contract.fake_gitlab import FakeGitLab
-from tests.contract.fake_jira import EMAIL, TOKEN, FakeJira
+from tests.integration.contract.fake_github import FakeGitHub
+from tests.integration.contract.fake_gitlab import FakeGitLab
+from tests.integration.contract.fake_jira import EMAIL, TOKEN, FakeJira
 
 CREATE = {"github": r"/repos/acme/app/issues", "gitlab": r"/api/v4/projects/[^/]+/issues",
           "jira": r"/rest/api/3/issue"}
