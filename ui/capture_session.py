@@ -1,0 +1,93 @@
+"""Capture before show: the two fast captures on the hotkey, the slow rest on a worker.
+
+`capture_now` runs on the GUI thread before any window of ours is mapped (screenshot grab,
+system snapshot, activity so far: ~15 ms). `finish_evidence` runs on a worker: PNG encoding,
+logs, scrubbing. The QImage wraps the grab's own buffer, so showing a thumbnail costs no copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from PySide6.QtCore import QBuffer, QIODevice
+from PySide6.QtGui import QImage
+
+from capture.guard import guarded
+from reporter_app.collect import Evidence, collect_logs, collect_system
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class QuickCapture:
+    evidence: Evidence  # system, activity and errors filled; screenshot_png still None
+    screenshot: Any = None  # capture.screenshot.Screenshot, raw BGRA
+    image: QImage | None = None
+    took_ms: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _image_from(shot: Any) -> QImage | None:
+    if shot is None or not shot.raw:
+        if shot is not None and shot.png:  # the Wayland portal gives PNG only
+            return QImage.fromData(shot.png, b"PNG")
+        return None
+    # BGRA bytes in memory are Qt's (little-endian) RGB32; the QImage borrows `shot.raw`,
+    # which QuickCapture keeps alive as long as the image.
+    return QImage(shot.raw, shot.width, shot.height, shot.width * 4, QImage.Format.Format_RGB32)
+
+
+def capture_now(config: Any, scrubber: Any, activity: Any = None) -> QuickCapture:
+    """GUI thread, before show. Each part is guarded: a failure is recorded, never raised."""
+    start = time.perf_counter()
+    evidence = Evidence()
+    timings: dict[str, float] = {}
+    shot = None
+    mode = str(config.get("capture.screenshot"))
+    if mode == "none":
+        evidence.errors["screenshot"] = "turned off in the configuration (capture.screenshot = \"none\")"
+    else:
+        from capture.screenshot import grab
+
+        shot = guarded("screenshot", lambda: grab(mode), evidence.errors, None)
+        if shot is not None:
+            evidence.screenshot_meta = {"width": shot.width, "height": shot.height, "left": shot.left,
+                                        "top": shot.top, "monitor": shot.monitor_index, "scale": shot.scale,
+                                        "mode": shot.mode}
+    timings["screenshot"] = (time.perf_counter() - start) * 1000
+    if scrubber is not None:
+        collect_system(config, scrubber, evidence)
+    timings["system"] = (time.perf_counter() - start) * 1000 - timings["screenshot"]
+    if activity is not None:
+        evidence.activity = [{"at": e.at.isoformat(), "title": e.title, "process": e.process,
+                              "window_class": e.window_class} for e in activity.snapshot()]
+    image = guarded("screenshot", lambda: _image_from(shot), evidence.errors, None)
+    took = (time.perf_counter() - start) * 1000
+    return QuickCapture(evidence=evidence, screenshot=shot, image=image, took_ms=took, timings=timings)
+
+
+def finish_evidence(config: Any, scrubber: Any, quick: QuickCapture) -> Evidence:
+    """Worker thread: the encoded screenshot and the scrubbed logs, added to a copy of the quick evidence."""
+    evidence = replace(quick.evidence, logs=list(quick.evidence.logs), errors=dict(quick.evidence.errors),
+                      redactions=quick.evidence.redactions.copy())
+    if quick.screenshot is not None:
+        from capture.screenshot import encode_png
+
+        evidence.screenshot_png = guarded("screenshot", lambda: encode_png(quick.screenshot), evidence.errors, None)
+    if scrubber is None:
+        evidence.errors.setdefault("logs", "not collected: the secret scrubber could not be set up")
+    else:
+        collect_logs(config, scrubber, evidence)
+    return evidence
+
+
+def encode_image_png(image: QImage) -> bytes:
+    """PNG of an edited (annotated/redacted) screenshot. QImage is reentrant: safe on a worker."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, b"PNG", 80):
+        raise OSError("could not encode the edited screenshot as PNG")
+    return bytes(buffer.data().data())

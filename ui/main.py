@@ -1,0 +1,197 @@
+"""`run_gui`: the tray app (and `reporter-app report --gui`).
+
+Startup does only what the first hotkey press needs (config, the pre-created form, the key
+grab); everything else (outbox, drafts, statuses) starts on workers after the event loop runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QCursor, QGuiApplication
+from PySide6.QtWidgets import QApplication, QWidget
+
+from ui.core_worker import CoreWorker
+from ui.hotkey import GlobalHotkey, HotkeyError, HotkeyUnavailable, bind_global_hotkey
+from ui.outbox_worker import OutboxWorker
+from ui.report_flow import ReportFlow
+from ui.single_instance import OPEN_FORM, InstanceServer, ask_running_instance, server_name
+from ui.tray import AppFace, TrayActions
+
+log = logging.getLogger("reporter_app.ui")
+TRACE_ENV = "REPORTER_APP_TRACE"  # "1": print timing events (monotonic clock) on stdout, for bench/ and tests
+
+
+def trace(event: str) -> None:
+    if os.environ.get(TRACE_ENV) == "1":
+        print(f"trace {event} {time.monotonic():.6f}", flush=True)
+
+
+class _FirstPaint(QObject):
+    """Reports the first paint of the form after each show: the moment the reporter can see it."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.armed = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if self.armed and event.type() == QEvent.Type.Paint:
+            self.armed = False
+            trace("form-exposed")
+        return False
+
+
+class ReporterApp(QObject):
+    def __init__(self, ctx: Any, force_window: bool = False) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.core = CoreWorker(self)
+        self.outbox = OutboxWorker(ctx, self.core, self)
+        self.flow = ReportFlow(ctx, self.core, self)
+        self.hotkey: GlobalHotkey | None = None
+        self.hotkey_state = self._bind_hotkey()
+        hotkey_text = str(self.hotkey.shortcut) if self.hotkey else ""
+        self.actions = TrayActions(hotkey_text, self)
+        self.face = AppFace(self.actions, self, force_window=force_window)
+        self._windows: dict[str, Any] = {}
+        self._first_paint = _FirstPaint(self)
+        self.flow.form.installEventFilter(self._first_paint)
+        self.flow.form_will_show.connect(self._form_will_show)
+        self.actions.report_requested.connect(lambda: self.flow.open_form())
+        self.actions.my_reports_requested.connect(self.show_my_reports)
+        self.actions.outbox_requested.connect(self.show_my_reports)
+        self.actions.settings_requested.connect(self.show_settings)
+        self.actions.quit_requested.connect(self.quit)
+        self.outbox.pending_changed.connect(self.actions.set_pending)
+        self.outbox.report_filed.connect(lambda key, url, title: self.face.notify(f"Filed as {key}", title))
+        self.outbox.report_needs_attention.connect(
+            lambda title, message: self.face.notify("A report needs attention", f"{title}: {message}", True))
+        self.flow.report_queued.connect(lambda *_: self.outbox.kick())
+        self.flow.report_failed.connect(lambda reason: self.face.notify("The report was not saved", reason, True))
+        if self.hotkey_state.startswith("not available") or self.hotkey_state.startswith("not bound"):
+            QTimer.singleShot(0, lambda: self.face.notify("Shortcut not available", self.hotkey_state, True))
+
+    def _bind_hotkey(self) -> str:
+        text = str(self.ctx.config.get("hotkey.report") or "")
+        if not text:
+            return "turned off (hotkey.report = \"\")"
+        try:
+            self.hotkey = bind_global_hotkey(text, self)
+        except HotkeyUnavailable as exc:
+            log.warning("global shortcut not available: %s", exc)
+            return f"not available: {exc}"
+        except HotkeyError as exc:
+            log.warning("global shortcut %s not bound: %s", text, exc)
+            return f"not bound: {exc}"
+        self.hotkey.activated.connect(self._hotkey_pressed)
+        return f"{self.hotkey.shortcut} (works everywhere)"
+
+    def _hotkey_pressed(self) -> None:
+        trace("hotkey")
+        self.flow.open_form(started=time.perf_counter())
+
+    def _form_will_show(self) -> None:
+        self._first_paint.armed = True
+
+    def start(self) -> None:
+        """After the event loop runs: the first send round, and the ready mark."""
+        self.outbox.start()
+        trace("ready")
+
+    def show_my_reports(self) -> None:
+        from ui.my_reports import MyReportsWindow
+
+        window = self._windows.get("my_reports")
+        if window is None:
+            window = MyReportsWindow(self.ctx, self.core, self.outbox)
+            self._windows["my_reports"] = window
+            center_on_screen(window)
+        window.refresh()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+
+    def show_settings(self) -> None:
+        from ui.settings import SettingsDialog
+
+        dialog = SettingsDialog(self.ctx, self.core, self.hotkey_state)
+        center_on_screen(dialog)
+        dialog.show()
+        self._windows["settings"] = dialog
+
+    def quit(self) -> None:
+        self.outbox.stop()
+        if self.hotkey is not None:
+            self.hotkey.close()
+        self.flow.shutdown()
+        self.core.shutdown()
+        self.face.hide()
+        QApplication.quit()
+
+
+def center_on_screen(window: QWidget) -> None:
+    """Window managers (openbox) may place a new window half off-screen; put it where the pointer is."""
+    screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+    if screen is not None:
+        frame = window.frameGeometry()
+        frame.moveCenter(screen.availableGeometry().center())
+        window.move(frame.topLeft())
+
+
+def _setup_logging(ctx: Any) -> None:
+    from logging.handlers import RotatingFileHandler
+
+    root = logging.getLogger("reporter_app")
+    if any(isinstance(h, RotatingFileHandler) for h in root.handlers):
+        return
+    try:
+        ctx.paths.log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(ctx.paths.log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("reporter_app", "ui", "capture"):
+        logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
+def run_gui(home: str | None = None, overrides: Sequence[str] = (), open_form: bool = False) -> int:
+    """Start the tray app, or hand the request to the one already running for this data dir."""
+    from reporter_app.app import AppContext
+    from reporter_app.config import ConfigError
+
+    try:
+        ctx = AppContext.load(home=home, overrides=overrides)
+    except ConfigError as exc:
+        print(f"reporter-app: {exc}", file=sys.stderr)
+        return 1
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName("reporter-app")
+    app.setDesktopFileName("reporter-app")
+    app.setQuitOnLastWindowClosed(False)  # the form and windows come and go; the tray stays
+    name = server_name(ctx.paths.data_dir)
+    # The brief: a second launch (with or without `report --gui`) opens the form in the running app.
+    if ask_running_instance(name, OPEN_FORM):
+        return 0
+    _setup_logging(ctx)
+    try:
+        server = InstanceServer(name)
+    except OSError as exc:
+        print(f"reporter-app: {exc}", file=sys.stderr)
+        return 1
+    reporter = ReporterApp(ctx, force_window=os.environ.get("REPORTER_APP_NO_TRAY") == "1")
+    server.form_requested.connect(lambda: reporter.flow.open_form())
+    server.show_requested.connect(reporter.show_my_reports)
+    QTimer.singleShot(0, reporter.start)
+    if open_form:
+        QTimer.singleShot(0, lambda: reporter.flow.open_form())
+    code = app.exec()
+    server.close()
+    return int(code)

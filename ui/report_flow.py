@@ -1,0 +1,271 @@
+"""From hotkey to queued report: capture, show the pre-created form, fill it in, write the bundle.
+
+Order matters and is the point of this module: capture first (GUI thread, fast), then show;
+everything slow (PNG, logs, bundle writing) runs on workers and comes back by signal.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QSocketNotifier, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QCursor, QGuiApplication, QImage
+
+from reporter_app.app import Draft
+from capture.guard import guarded
+from reporter_app.collect import Evidence, make_scrubber
+from reporter_app.model import Impact, Role
+from reporter_app.severity import rules_from_config
+from ui.attachments import filter_evidence
+from ui.background import run_in_background
+from ui.capture_session import QuickCapture, capture_now, encode_image_png, finish_evidence
+from ui.core_worker import CoreWorker
+from ui.drafts import DraftStore, FormDraft
+from ui.report_form import ReportForm
+
+log = logging.getLogger(__name__)
+TRIM_DELAY_MS = 3000  # after the bundle is written and sent, not during
+
+
+def release_free_memory() -> None:
+    """glibc only: malloc_trim returns freed arena memory to the OS (a few ms, when idle)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # musl or another libc: nothing to trim
+        pass
+
+
+@dataclass
+class _PendingSubmit:
+    draft: Draft
+    included: set[str]
+    edited: QImage | None
+    saved: FormDraft
+    generation: int  # the capture whose evidence goes with it
+
+
+class ReportFlow(QObject):
+    form_will_show = Signal()
+    form_did_show = Signal(float)  # ms from the trigger to show() returning
+    report_queued = Signal(str, str)  # report id, title
+    report_failed = Signal(str)  # a one-line reason
+
+    def __init__(self, ctx: Any, core: CoreWorker, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.core = core
+        config = ctx.config
+        errors: dict[str, str] = {}
+        self.scrubber = guarded("scrubber", lambda: make_scrubber(config), errors, None)
+        if errors:
+            log.error("secret scrubber unavailable: %s", errors["scrubber"])
+        default_impact = str(config.get("report.default_impact") or "")
+        self.form = ReportForm(
+            role=Role(config.get("reporter.role")),
+            components=[str(c) for c in config.get("report.components") or []],
+            rules=guarded("rules", lambda: rules_from_config(config.get("priority.rules")), {}, ()) or (),
+            default_impact=Impact(default_impact) if default_impact else None,
+        )
+        self.drafts = DraftStore(ctx.paths.drafts_dir)
+        # Draft saves and clears run one at a time, in order: a late save can't resurrect a cleared draft.
+        self._draft_pool = QThreadPool(self)
+        self._draft_pool.setMaxThreadCount(1)
+        self._quick: QuickCapture | None = None
+        self._evidence: Evidence | None = None
+        self._edited: QImage | None = None
+        self._generation = 0
+        self._pending: _PendingSubmit | None = None
+        self.form.submit_requested.connect(self._submit)
+        self.form.cancelled.connect(self._cancel)
+        self.form.draft_changed.connect(self._save_draft)
+        self.form.draft_restore_declined.connect(self._clear_draft)
+        self.form.preview_requested.connect(self._preview)
+        self.form.annotate_requested.connect(self._annotate)
+        self._trim_timer = QTimer(self)
+        self._trim_timer.setSingleShot(True)
+        self._trim_timer.setInterval(TRIM_DELAY_MS)
+        self._trim_timer.timeout.connect(release_free_memory)
+        self.activity = self._start_activity()
+        run_in_background(self, self.drafts.load, self._offer_draft, pool=self._draft_pool)
+
+    # ------------------------------------------------------------------ setup
+
+    def _start_activity(self) -> Any:
+        count = int(self.ctx.config.get("capture.activity_events") or 0)
+        if count <= 0:
+            return None
+        from capture.activity import ActivityRecorder
+
+        recorder = ActivityRecorder(self.scrubber, maxlen=count)
+        if not guarded("activity", recorder.start, {}, False):
+            return None
+        if recorder.fileno() >= 0:
+            # Foreground changes arrive on the X socket: serviced here, on the GUI thread, no polling.
+            self._activity_notifier = QSocketNotifier(recorder.fileno(), QSocketNotifier.Type.Read, self)
+            self._activity_notifier.activated.connect(lambda *_: guarded("activity", recorder.poll, {}, 0))
+        else:
+            self._activity_timer = QTimer(self)
+            self._activity_timer.timeout.connect(lambda: guarded("activity", recorder.sample, {}, None))
+            self._activity_timer.start(1000)
+        return recorder
+
+    def _offer_draft(self, saved: FormDraft | None) -> None:
+        if saved is not None:
+            self.form.offer_draft(saved)
+
+    # ------------------------------------------------------------------ open
+
+    def open_form(self, started: float | None = None) -> None:
+        """The hotkey / tray / second launch entry point."""
+        started = started or time.perf_counter()
+        if self.form.isVisible():
+            self._bring_to_front()
+            return
+        self._generation += 1
+        generation = self._generation
+        quick = capture_now(self.ctx.config, self.scrubber, self.activity)  # before any window of ours maps
+        self._quick, self._evidence, self._edited = quick, None, None
+        self.form.prepare(quick.image, quick.evidence)
+        self.form_will_show.emit()
+        self._place_on_cursor_screen()
+        self.form.show()
+        self._bring_to_front()
+        self.form_did_show.emit((time.perf_counter() - started) * 1000)
+        log.info("form shown: capture %.1f ms (%s)", quick.took_ms,
+                 ", ".join(f"{k} {v:.1f}" for k, v in quick.timings.items()))
+        # After show: the thumbnail costs a scale, the rest runs on workers.
+        QTimer.singleShot(0, lambda: self.form.show_thumbnail(quick.image))
+        run_in_background(self, lambda: finish_evidence(self.ctx.config, self.scrubber, quick),
+                          lambda evidence: self._evidence_ready(generation, evidence),
+                          lambda exc: self._evidence_failed(generation, quick.evidence, exc))
+
+    def _place_on_cursor_screen(self) -> None:
+        screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        size = self.form.sizeHint().expandedTo(self.form.minimumSize())
+        self.form.move(area.center().x() - size.width() // 2, max(area.top(), area.center().y() - size.height() // 2))
+
+    def _bring_to_front(self) -> None:
+        self.form.raise_()
+        self.form.activateWindow()
+        self.form.title_edit.setFocus()
+
+    def _evidence_ready(self, generation: int, evidence: Evidence) -> None:
+        if self._pending is not None and self._pending.generation == generation:
+            # Submitted before the logs were ready: written now, even if a new form is already open.
+            pending, self._pending = self._pending, None
+            self._write(pending, evidence)
+        if generation != self._generation:
+            return  # a newer capture replaced this one
+        self._evidence = evidence
+        self.form.set_evidence(evidence)
+
+    def _evidence_failed(self, generation: int, fallback: Evidence, exc: BaseException) -> None:
+        log.error("collecting evidence failed: %s", exc)
+        fallback.errors.setdefault("evidence", f"{type(exc).__name__}: {exc}")
+        self._evidence_ready(generation, fallback)  # the report still goes out with what we have
+
+    # ------------------------------------------------------------------ draft
+
+    def _save_draft(self) -> None:
+        saved = self.form.form_draft()
+        if saved.is_empty():
+            return
+        run_in_background(self, lambda: self.drafts.save(saved), pool=self._draft_pool)
+
+    def _clear_draft(self) -> None:
+        run_in_background(self, self.drafts.clear, pool=self._draft_pool)
+
+    # ------------------------------------------------------------------ close
+
+    def _form_closed(self) -> None:
+        # A report leaves ~30 MB of freed screenshot buffers in malloc's arenas; give them back to the OS
+        # once the reporter is done, so the idle tray stays small.
+        self._trim_timer.start()
+
+    def _cancel(self) -> None:
+        self._form_closed()
+        self.form.hide()
+        self.form.reset()
+        self._generation += 1
+        self._quick = self._evidence = self._edited = None
+        self._clear_draft()
+
+    def _submit(self) -> None:
+        pending = _PendingSubmit(self.form.draft(), self.form.attachments.included(), self._edited,
+                                 self.form.form_draft(), self._generation)
+        # Hide at once: the reporter is done; writing happens behind.
+        self._form_closed()
+        self.form.hide()
+        self.form.reset()
+        evidence, self._evidence, self._quick = self._evidence, None, None
+        if evidence is None:
+            self._pending = pending  # written when the logs arrive
+        else:
+            self._write(pending, evidence)
+
+    def _write(self, pending: _PendingSubmit, evidence: Evidence) -> None:
+
+        def op() -> tuple[str, str]:
+            chosen = filter_evidence(evidence, pending.included)
+            if pending.edited is not None and chosen.screenshot_png is not None:
+                chosen.screenshot_png = encode_image_png(pending.edited)
+            bundle, entry = self.ctx.submit(pending.draft, chosen)
+            self.drafts.clear()
+            return entry.id, pending.draft.title
+
+        def failed(exc: BaseException) -> None:
+            log.error("could not save the report: %s", exc)
+            self.form.restore(pending.saved)
+            self.open_form()  # back to the reporter, with what they typed
+            self.form.error_label.setText(f"The report could not be saved: {exc}")
+            self.form.error_label.show()
+            self.report_failed.emit(str(exc))
+
+        self.core.run(self, op, lambda result: self.report_queued.emit(*result), failed)
+
+    # ------------------------------------------------------------------ extras
+
+    def _current_evidence(self) -> Evidence:
+        base = self._evidence or (self._quick.evidence if self._quick else Evidence())
+        return filter_evidence(base, self.form.attachments.included())
+
+    def _preview(self) -> None:
+        from ui.preview import PreviewDialog
+
+        evidence = self._current_evidence()
+        image = self._edited or (self._quick.image if self._quick else None)
+        if image is not None and "screenshot" not in self.form.attachments.included():
+            image = None
+        dialog = PreviewDialog(self.form.draft(), evidence, image, self.form)
+        if self._evidence is None:
+            dialog.text.appendPlainText("\n(Logs are still being collected; they will be added when ready.)")
+        dialog.exec()
+
+    def _annotate(self) -> None:
+        if self._quick is None or self._quick.image is None:
+            return
+        try:
+            from ui.annotate import AnnotateDialog
+        except ImportError:
+            return
+        source = self._edited or self._quick.image.copy()
+        dialog = AnnotateDialog(source, self.form)
+        if dialog.exec():
+            self._edited = dialog.result_image()
+            self.form.show_thumbnail(self._edited)
+
+    def shutdown(self) -> None:
+        if self.activity is not None:
+            self.activity.close()
+        self._draft_pool.waitForDone(2000)
