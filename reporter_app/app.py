@@ -111,6 +111,9 @@ class AppContext:
     def sender(self, **kwargs: Any) -> OutboxSender:
         policy = BackoffPolicy(base_seconds=float(self.config.get("outbox.base_backoff_seconds")),
                                max_seconds=float(self.config.get("outbox.max_backoff_seconds")))
+        from reporter_app.detect.dedup import FingerprintMap
+
+        kwargs.setdefault("fingerprints", FingerprintMap.in_data_dir(self.paths.data_dir))
         return OutboxSender(self.outbox, self.tracker, clock=self.clock, policy=policy, **kwargs)
 
     def reporter(self) -> Reporter:

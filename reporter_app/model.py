@@ -111,6 +111,8 @@ class Report:
     # Recorded in the ticket so a retry after a crash finds the ticket instead of filing twice.
     idempotency_key: str = ""
     fingerprint: str = ""
+    # With a fingerprint: merge into the ticket of the same root cause (a "+1") instead of a new ticket.
+    merge_duplicates: bool = True
     created_at: datetime | None = None
     app_version: str = ""
     system: dict[str, Any] = field(default_factory=dict)

@@ -13,11 +13,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from reporter_app.bundle import BundleError, read_bundle
+from reporter_app.bundle import Bundle, BundleError, read_bundle
 from reporter_app.clock import Clock, SystemClock
 from reporter_app.outbox import Outbox, OutboxEntry
 from reporter_app.trackers.base import CredentialsError, RefusedError, TicketRef, Tracker, TransientError
+
+if TYPE_CHECKING:
+    from reporter_app.detect.dedup import FingerprintMap
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,7 @@ class BackoffPolicy:
 class SendResult(StrEnum):
     FILED = "filed"
     FOUND = "found"  # an earlier attempt had filed it: recorded, not filed again
+    OCCURRENCE = "occurrence"  # same root cause as an existing ticket: added there as a "+1"
     WAITING_RETRY = "waiting_retry"
     NEEDS_ATTENTION = "needs_attention"
 
@@ -66,6 +71,7 @@ class OutboxSender:
         policy: BackoffPolicy | None = None,
         rng: random.Random | None = None,
         crash_point: CrashPoint | None = None,
+        fingerprints: FingerprintMap | None = None,
     ) -> None:
         self.outbox = outbox
         self.tracker_for = tracker_for
@@ -73,6 +79,7 @@ class OutboxSender:
         self.policy = policy or BackoffPolicy()
         self.rng = rng or random.Random()
         self._crash_point = crash_point or (lambda _point, _entry: None)
+        self.fingerprints = fingerprints
 
     def send_next(self) -> SendOutcome | None:
         entry = self.outbox.claim_next()
@@ -97,10 +104,7 @@ class OutboxSender:
         try:
             tracker = self.tracker_for(entry.backend)
             self._crash_point("before_send", entry)
-            ref = tracker.find(entry.idempotency_key) if entry.attempts > 1 else None
-            result = SendResult.FOUND if ref else SendResult.FILED
-            if ref is None:
-                ref = tracker.create(bundle.report, bundle)
+            ref, result = self._file(tracker, entry, bundle)
             self._crash_point("after_create", entry)
         except TransientError as exc:
             delay = self.policy.delay(entry.attempts, exc.retry_after, self.rng)
@@ -121,9 +125,28 @@ class OutboxSender:
             bundle.record_reported_to(f"{ref.backend}: {ref.key} {ref.url}".rstrip())
         except OSError as exc:
             log.error("report %s filed as %s, but its bundle could not record it: %s", entry.id, ref.key, exc)
+        if bundle.report.fingerprint and self.fingerprints is not None:
+            try:
+                self.fingerprints.link(bundle.report.fingerprint, ref, self.clock.now())
+            except Exception as exc:  # the map only saves a lookup next time; the report is filed
+                log.error("fingerprint map not updated for %s: %s", ref.key, exc)
         self._crash_point("before_mark_filed", entry)
         self.outbox.mark_filed(entry.id, ref.key, ref.url)
         return SendOutcome(entry, result, ticket=ref)
+
+    def _file(self, tracker: Tracker, entry: OutboxEntry, bundle: Bundle) -> tuple[TicketRef, SendResult]:
+        report = bundle.report
+        if entry.attempts > 1:  # an earlier attempt may have got through before we lost track of it
+            ref = tracker.find(entry.idempotency_key)
+            if ref is not None:
+                return ref, SendResult.FOUND
+        if report.fingerprint and report.merge_duplicates:
+            ref = self.fingerprints.ticket_for(report.fingerprint) if self.fingerprints else None
+            ref = ref or tracker.find(report.fingerprint)
+            if ref is not None:
+                tracker.add_occurrence(ref, report, bundle)
+                return ref, SendResult.OCCURRENCE
+        return tracker.create(report, bundle), SendResult.FILED
 
     def _attention(self, entry: OutboxEntry, message: str) -> SendOutcome:
         self.outbox.mark_needs_attention(entry.id, message)

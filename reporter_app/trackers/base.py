@@ -84,6 +84,9 @@ class TicketStatus:
     title: str = ""
     priority: str = ""
     occurrences: int = 1
+    # For the SLA clock of tickets followed by key, and for reading back the post-incident sections.
+    description: str = ""
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -139,3 +142,7 @@ class Tracker(ABC):
     @abstractmethod
     def statuses(self, refs: Iterable[TicketRef]) -> dict[str, TicketStatus]:
         """Keyed by TicketRef.key; a ticket the tracker no longer knows is left out."""
+
+    def comment(self, ref: TicketRef, text: str, author: str = "") -> None:
+        """"Add information" from My reports. Backends that can take comments override this."""
+        raise RefusedError(f"the {self.name} tracker does not take comments from reporter-app")

@@ -122,6 +122,12 @@ class LocalTracker(Tracker):
             found[ref.key] = self._status(ref, path, ticket)
         return found
 
+    def comment(self, ref: TicketRef, text: str, author: str = "") -> None:
+        try:
+            self.update(ref.key, comment=text, author=author or "reporter")
+        except OSError as exc:
+            raise TransientError(f"local folder {self.folder}: {exc.strerror or exc}") from exc
+
     # -- for engineers and tests: what a human does in a real tracker ------------------------
     def update(self, key: str, *, status: str | None = None, comment: str | None = None,
                author: str = "engineer", assignee: str | None = None, fixed_in: str | None = None) -> None:
@@ -237,6 +243,7 @@ class LocalTracker(Tracker):
             assignee=str(ticket.get("assignee", "")), comments=comments, fixed_in=str(ticket.get("fixed_in", "")),
             updated_at=_parse_time(ticket.get("updated_at")), title=str(ticket.get("title", "")),
             priority=str(ticket.get("priority", "")), occurrences=1 + extra,
+            description=str(ticket.get("description", "")), created_at=_parse_time(ticket.get("created_at")),
         )
 
 

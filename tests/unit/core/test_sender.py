@@ -127,3 +127,38 @@ def test_unreadable_bundle_needs_attention(setup):
     [outcome] = sender.send_due()
     assert outcome.result == SendResult.NEEDS_ATTENTION and "report.json" in outcome.message
     assert entry.bundle_path.exists()
+
+
+def test_same_fingerprint_becomes_an_occurrence_of_the_first_ticket(setup, tmp_path):
+    from reporter_app.detect.dedup import FingerprintMap
+
+    clock, outbox, make, _queue = setup
+    tracker, sender = make(fingerprints=FingerprintMap.in_data_dir(tmp_path / "fp"))
+
+    def queue_fp(title, merge=True):
+        report = Report(title=title, fingerprint="brfp-0123456789ab", merge_duplicates=merge)
+        return outbox.enqueue(BundleWriter(outbox.reports_dir, report).commit(), "local")
+
+    queue_fp("first")
+    queue_fp("again")
+    queue_fp("again, but the reporter wants a new ticket", merge=False)
+    outcomes = sender.send_due()
+    assert [(o.result, o.ticket.key) for o in outcomes] == [
+        (SendResult.FILED, "LOCAL-1"), (SendResult.OCCURRENCE, "LOCAL-1"), (SendResult.FILED, "LOCAL-2")]
+    assert tracker.creates == 2
+    assert tracker.statuses([outcomes[0].ticket])["LOCAL-1"].occurrences == 2
+
+
+def test_fingerprint_known_only_to_the_tracker_is_merged_too(setup, tmp_path):
+    from reporter_app.detect.dedup import FingerprintMap
+
+    clock, outbox, make, _queue = setup
+    tracker, _ = make()
+    first = BundleWriter(outbox.reports_dir, Report(title="filed elsewhere", fingerprint="brfp-feedfacecafe")).commit()
+    ref = tracker.create(first.report, first)
+    _, sender = make(fingerprints=FingerprintMap.in_data_dir(tmp_path / "fp2"))
+    sender.tracker_for = lambda _b: tracker
+    outbox.enqueue(BundleWriter(outbox.reports_dir, Report(title="dup", fingerprint="brfp-feedfacecafe")).commit(),
+                   "local")
+    [outcome] = sender.send_due()
+    assert (outcome.result, outcome.ticket) == (SendResult.OCCURRENCE, ref)
