@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def collect_logs(config: Any, scrubber: Any, evidence: Evidence, now: datetime |
         spec = LogSourceSpec(name=source.name, path=source.path, journal=source.journal, lines=source.lines,
                              minutes=source.minutes, max_bytes=source.max_bytes,
                              max_line_length=source.max_line_length)
-        excerpt = guarded(f"logs.{source.name}", lambda spec=spec: read_recent(spec, now), evidence.errors, None)
+        excerpt = guarded(f"logs.{source.name}", partial(read_recent, spec, now), evidence.errors, None)
         if excerpt is None:
             continue
         result = scrubber.scrub(excerpt.text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 TOKEN_ENV = "REPORTER_APP_TRACKER_TOKEN"
 SERVICE = "reporter-app"
@@ -23,7 +24,7 @@ def account_name(backend: str, url: str) -> str:
     return f"{backend}:{url}" if url else backend
 
 
-def _secure_keyring():  # type: ignore[no-untyped-def]
+def _secure_keyring() -> Any:
     try:
         import keyring
         from keyring.errors import KeyringError
@@ -52,7 +53,8 @@ def get_token(backend: str, url: str, env: Mapping[str, str] | None = None) -> s
         return env[TOKEN_ENV]
     ring = _secure_keyring()
     try:
-        return ring.get_password(SERVICE, account_name(backend, url))  # type: ignore[no-any-return]
+        token: str | None = ring.get_password(SERVICE, account_name(backend, url))
+        return token
     except Exception as exc:  # keyring raises backend-specific errors (locked, D-Bus gone)
         raise CredentialError(f"the OS keyring did not answer: {exc}") from exc
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from reporter_app.bundle import Bundle, BundleError, iter_bundle_dirs, read_bundle
 from reporter_app.fsutil import atomic_write_text
@@ -86,7 +87,7 @@ _COLUMNS = ("seq, id, bundle_path, title, state, backend, idempotency_key, attem
             "last_error, ticket_key, ticket_url, created_at, updated_at")
 
 
-def _entry(row: tuple) -> OutboxEntry:  # type: ignore[type-arg]
+def _entry(row: tuple[Any, ...]) -> OutboxEntry:
     (seq, id_, bundle_path, title, state, backend, key, attempts, next_at, error, ticket_key,
      ticket_url, created, updated) = row
     return OutboxEntry(
