@@ -12,8 +12,10 @@ Nothing is dropped on any of them: the report stays in the outbox.
 
 from __future__ import annotations
 
+import functools
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -116,10 +118,42 @@ class TrackerContext:
     clock: Any = None
 
 
+log = logging.getLogger(__name__)
+
+# The verbs whose answers come from a remote server, and what reading an answer of the wrong shape raises
+# ({"issues": "x"}, a list where an object was expected, a missing id, an unparseable date...).
+_REMOTE_VERBS = ("check", "find", "create", "add_occurrence", "statuses", "comment")
+_UNREADABLE = (KeyError, IndexError, TypeError, AttributeError, ValueError)
+
+
+def _unreadable_answers_refused(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A server answer the parser cannot read becomes RefusedError (needs attention, nothing lost), not a crash of
+    the outbox worker: every backend parses dozens of fields and a proxy or a new server version can break any."""
+    @functools.wraps(method)
+    def guarded(self: Tracker, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except TrackerError:
+            raise
+        except _UNREADABLE as exc:
+            log.info("%s.%s could not read the answer", type(self).__name__, method.__name__, exc_info=True)
+            raise RefusedError(f"the {self.name} tracker answered something reporter-app cannot read "
+                               f"({type(exc).__name__}: {exc})") from exc
+    guarded.__dict__["_unreadable_guard"] = True
+    return guarded
+
+
 class Tracker(ABC):
     name: ClassVar[str]
     # Declared once; the config loader validates [tracker] against these, the settings dialog shows them.
     options: ClassVar[tuple[Option, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for verb in _REMOTE_VERBS:
+            method = cls.__dict__.get(verb)
+            if callable(method) and not getattr(method, "_unreadable_guard", False):
+                setattr(cls, verb, _unreadable_answers_refused(method))
 
     @abstractmethod
     def check(self) -> list[CheckResult]:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import base64
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
@@ -27,6 +27,7 @@ from reporter_app.bundle import Bundle
 from reporter_app.clock import Clock, SystemClock
 from reporter_app.config.options import Option
 from reporter_app.model import Report
+from reporter_app.trackers.attribution import with_author
 from reporter_app.trackers.base import (
     CheckResult,
     CredentialsError,
@@ -41,7 +42,13 @@ from reporter_app.trackers.base import (
 )
 from reporter_app.trackers.fitting import Upload, fit_attachments
 from reporter_app.trackers.github_status import IssueCache, ticket_status
-from reporter_app.trackers.http import HttpClient, body_excerpt, http_status, parse_retry_after, timeouts
+from reporter_app.trackers.http import (
+    HttpClient,
+    body_excerpt,
+    http_status,
+    parse_retry_after,
+    timeouts,
+)
 from reporter_app.trackers.markdown_text import (
     body_has_key,
     has_occurrence,
@@ -50,6 +57,10 @@ from reporter_app.trackers.markdown_text import (
     string_list,
     title,
 )
+
+if TYPE_CHECKING:  # tracking imports the trackers; at run time these are imported where used
+    from reporter_app.tracking.poller import ConditionalResult
+    from reporter_app.tracking.store import Validators
 
 API_URL = "https://api.github.com"
 MAX_BODY = 65536  # GitHub's issue and comment body limit, in characters
@@ -207,8 +218,10 @@ class GitHubTracker(Tracker):
         uploads, links, notes = self._commit_files(report, bundle)
         body = issue_body(report, uploads, links, notes, MAX_BODY, self.excerpt_lines)
         payload: dict[str, Any] = {"title": title(report), "body": body}
-        if self.labels:
-            payload["labels"] = list(self.labels)
+        # The priority as a label ("P2"): GitHub has no priority field, and statuses() reads it back so
+        # the SLA follows engineering when they relabel it.
+        labels = [*self.labels, report.priority.value]
+        payload["labels"] = list(dict.fromkeys(labels))
         issue = self.http.json("POST", f"{self.repo.path}/issues", json_body=payload)
         if not isinstance(issue, dict) or "number" not in issue:
             raise RefusedError(f"GitHub created the issue in {self.repo} but answered without its number")
@@ -224,6 +237,16 @@ class GitHubTracker(Tracker):
         body = occurrence_body(report, uploads, links, notes, self.clock.now())
         self.http.request("POST", f"{self.repo.path}/issues/{number}/comments", json_body={"body": body[:MAX_BODY]})
 
+    def comment(self, ref: TicketRef, text: str, author: str = "") -> None:
+        if not text.strip():
+            raise RefusedError("an empty comment was not sent to GitHub")
+        self.require_token()
+        number = self.issue_number(ref)
+        body = with_author(text, author)
+        if len(body) > MAX_BODY:
+            raise RefusedError(f"the comment is {len(body)} characters; GitHub takes at most {MAX_BODY}")
+        self.http.request("POST", f"{self.repo.path}/issues/{number}/comments", json_body={"body": body})
+
     def statuses(self, refs: Iterable[TicketRef]) -> dict[str, TicketStatus]:
         self.require_token()
         found: dict[str, TicketStatus] = {}
@@ -235,6 +258,37 @@ class GitHubTracker(Tracker):
             comments = self._cache.comments(number, issue, functools.partial(self._comments, number))
             found[ref.key] = ticket_status(self._ref(issue), issue, comments)
         return found
+
+    def statuses_conditional(self, refs: Sequence[TicketRef],
+                             validators: Mapping[str, Validators]) -> ConditionalResult:
+        """The poller's form of statuses(): its stored ETags go out as If-None-Match, and a 304 (which
+        costs no rate limit) means "unchanged", so the ticket is skipped. Survives restarts, unlike the
+        in-memory cache statuses() uses."""
+        from reporter_app.tracking.poller import ConditionalResult
+        from reporter_app.tracking.store import Validators
+
+        self.require_token()
+        result = ConditionalResult(statuses={})
+        for ref in refs:
+            number = self.issue_number(ref)
+            etag = validators[ref.key].etag if ref.key in validators else ""
+            response = self.http.send("GET", f"{self.repo.path}/issues/{number}",
+                                      headers={"If-None-Match": etag} if etag else None)
+            if response.status_code == 304:
+                result.not_modified.add(ref.key)
+                continue
+            error = self.http.error_for(response)
+            if error is not None:
+                if http_status(error) in (404, 410):
+                    continue  # gone: left out, as statuses() does
+                raise error
+            issue: dict[str, Any] = response.json()
+            self._cache.store(number, issue, response.headers.get("ETag", ""))
+            comments = self._cache.comments(number, issue, functools.partial(self._comments, number))
+            result.statuses[ref.key] = ticket_status(self._ref(issue), issue, comments)
+            result.validators[ref.key] = Validators(etag=response.headers.get("ETag", ""),
+                                                    last_modified=response.headers.get("Last-Modified", ""))
+        return result
 
     # -- helpers -----------------------------------------------------------------------------
     def require_token(self) -> None:

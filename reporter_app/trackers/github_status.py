@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from reporter_app.trackers.base import CheckResult, Comment, TicketRef, TicketState, TicketStatus, TrackerError
+from reporter_app.trackers.attribution import comment_author
+from reporter_app.trackers.base import (
+    CheckResult,
+    Comment,
+    TicketRef,
+    TicketState,
+    TicketStatus,
+    TrackerError,
+)
 from reporter_app.trackers.http import http_status
 from reporter_app.trackers.markdown_text import is_ours
 
@@ -82,12 +90,17 @@ def ticket_status(ref: TicketRef, issue: dict[str, Any], comments: list[dict[str
     return TicketStatus(
         ref=ref, state=state, status_name=words,
         assignee=", ".join(str(a.get("login", "")) for a in assignees if isinstance(a, dict)),
-        comments=[Comment(id=str(c.get("id", "")), author=str((c.get("user") or {}).get("login", "")),
-                          body=str(c.get("body") or ""), created_at=_time(c.get("created_at"))) for c in people],
+        comments=[_comment(c) for c in people],
         fixed_in=str(milestone.get("title") or "") if isinstance(milestone, dict) else "",
         updated_at=_time(issue.get("updated_at")), title=str(issue.get("title") or ""),
         priority=priority, occurrences=1 + ours,
+        description=str(issue.get("body") or ""), created_at=_time(issue.get("created_at")),
     )
+
+
+def _comment(data: dict[str, Any]) -> Comment:
+    author, body = comment_author(str((data.get("user") or {}).get("login", "")), str(data.get("body") or ""))
+    return Comment(id=str(data.get("id", "")), author=author, body=body, created_at=_time(data.get("created_at")))
 
 
 # -- doctor ---------------------------------------------------------------------------------------

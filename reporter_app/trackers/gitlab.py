@@ -21,6 +21,7 @@ from reporter_app.bundle import Bundle
 from reporter_app.clock import Clock, SystemClock
 from reporter_app.config.options import Option
 from reporter_app.model import Report
+from reporter_app.trackers.attribution import comment_author, with_author
 from reporter_app.trackers.base import (
     CheckResult,
     Comment,
@@ -144,8 +145,8 @@ class GitLabTracker(Tracker):
             "title": title(report),
             "description": issue_body(report, uploads, links, notes, MAX_DESCRIPTION, self.excerpt_lines),
         }
-        if self.labels:
-            payload["labels"] = ",".join(self.labels)
+        # The priority as a label ("P2"; statuses() also reads scoped "priority::P2"), for the SLA clock.
+        payload["labels"] = ",".join(dict.fromkeys([*self.labels, report.priority.value]))
         issue = self.http.json("POST", f"{self.project_path}/issues", json_body=payload)
         if not isinstance(issue, dict) or "iid" not in issue:
             raise RefusedError(f"GitLab created the issue in {self.project} but answered without its iid")
@@ -159,6 +160,13 @@ class GitLabTracker(Tracker):
         uploads, links, notes = self._upload_all(bundle)
         body = occurrence_body(report, uploads, links, notes, self.clock.now())
         self.http.request("POST", f"{self.project_path}/issues/{iid}/notes", json_body={"body": body})
+
+    def comment(self, ref: TicketRef, text: str, author: str = "") -> None:
+        if not text.strip():
+            raise RefusedError("an empty comment was not sent to GitLab")
+        self.require_token()
+        iid = self.issue_iid(ref)
+        self.http.request("POST", f"{self.project_path}/issues/{iid}/notes", json_body={"body": with_author(text, author)})
 
     def statuses(self, refs: Iterable[TicketRef]) -> dict[str, TicketStatus]:
         self.require_token()
@@ -251,11 +259,11 @@ class GitLabTracker(Tracker):
         return TicketStatus(
             ref=self._ref(issue), state=state, status_name=words,
             assignee=", ".join(str(a.get("username", "")) for a in assignees if isinstance(a, dict)),
-            comments=[Comment(id=str(n.get("id", "")), author=str((n.get("author") or {}).get("username", "")),
-                              body=str(n.get("body") or ""), created_at=_time(n.get("created_at"))) for n in people],
+            comments=[_note(n) for n in people],
             fixed_in=str(milestone.get("title") or "") if isinstance(milestone, dict) else "",
             updated_at=_time(issue.get("updated_at")), title=str(issue.get("title") or ""), priority=priority,
-            occurrences=1 + ours,
+            occurrences=1 + ours, description=str(issue.get("description") or ""),
+            created_at=_time(issue.get("created_at")),
         )
 
     def _explain(self, response: requests.Response, detail: str) -> str:
@@ -288,6 +296,11 @@ def _gitlab_detail(response: requests.Response) -> str:
     if isinstance(message, list):
         return "; ".join(map(str, message))
     return str(message or "")
+
+
+def _note(note: dict[str, Any]) -> Comment:
+    author, body = comment_author(str((note.get("author") or {}).get("username", "")), str(note.get("body") or ""))
+    return Comment(id=str(note.get("id", "")), author=author, body=body, created_at=_time(note.get("created_at")))
 
 
 def _time(value: object) -> datetime | None:

@@ -168,6 +168,11 @@ class HttpClient:
                 from exc
         except requests.ConnectionError as exc:
             raise TransientError(f"cannot reach {self.service}: {_connection_reason(exc)}") from exc
+        except requests.exceptions.ChunkedEncodingError as exc:
+            # The connection died while the answer was being read (reset, truncated body): the request may well
+            # have been carried out, so this is "retry (and look first)", never "refused".
+            raise TransientError(f"{self.service} broke off its answer ({method} {url}): "
+                                 f"{_connection_reason(exc)}") from exc
         except requests.RequestException as exc:  # invalid URL, too many redirects, ...
             raise RefusedError(f"{self.service}: {type(exc).__name__}: {exc}") from exc
 
@@ -199,7 +204,7 @@ class HttpClient:
                                "is tracker.url right?") from None
 
 
-def _connection_reason(exc: requests.ConnectionError) -> str:
+def _connection_reason(exc: requests.RequestException) -> str:
     """The innermost cause ("Connection refused", "Name or service not known"), not urllib3's wrapper text."""
     text = str(exc)
     for marker in ("Connection refused", "Name or service not known", "No route to host",

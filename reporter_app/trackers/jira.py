@@ -25,6 +25,7 @@ from reporter_app.bundle import Bundle
 from reporter_app.clock import Clock, SystemClock
 from reporter_app.config.options import Option
 from reporter_app.model import Priority, Report
+from reporter_app.trackers.attribution import comment_author, with_author
 from reporter_app.trackers.base import (
     CheckResult,
     Comment,
@@ -45,9 +46,9 @@ from reporter_app.trackers.jira_text import (
     KEY_LINE,
     OCCURRENCE_LINE,
     adf_description,
+    adf_doc,
     adf_occurrence,
     adf_paragraphs,
-    adf_doc,
     adf_plain,
     wiki_description,
     wiki_occurrence,
@@ -60,7 +61,8 @@ MAX_SUMMARY = 254  # Jira: "Summary must be less than 255 characters"
 METADATA_TTL_SECONDS = 600.0
 RECONCILE_MAX = 50  # /search/jql accepts at most 50 reconcileIssues
 BATCH = 50
-STATUS_FIELDS = ["summary", "status", "assignee", "fixVersions", "priority", "updated", "resolution", "comment"]
+STATUS_FIELDS = ["summary", "status", "assignee", "fixVersions", "priority", "updated", "resolution", "comment",
+                 "description", "created"]
 
 
 class JiraTracker(Tracker):
@@ -186,6 +188,20 @@ class JiraTracker(Tracker):
         body: Any = adf_occurrence(report, uploads, notes, now) if self.cloud else \
             wiki_occurrence(report, uploads, notes, now)
         self.http.request("POST", f"{self.api}/issue/{ref.key}/comment", json_body={"body": body})
+
+    def comment(self, ref: TicketRef, text: str, author: str = "") -> None:
+        if not text.strip():
+            raise RefusedError("an empty comment was not sent to Jira")
+        self.require_token()
+        full = with_author(text, author)
+        # Cloud v3 takes comments as ADF only; Data Center v2 takes wiki markup, where plain text is fine.
+        body: Any = adf_doc(adf_paragraphs(full)) if self.cloud else full
+        try:
+            self.http.request("POST", f"{self.api}/issue/{ref.key}/comment", json_body={"body": body})
+        except RefusedError as exc:
+            if http_status(exc) == 404:
+                raise RefusedError(f"Jira issue {ref.key} no longer exists (or the account cannot see it)") from exc
+            raise
 
     def statuses(self, refs: Iterable[TicketRef]) -> dict[str, TicketStatus]:
         self.require_token()
@@ -319,12 +335,11 @@ class JiraTracker(Tracker):
         return TicketStatus(
             ref=self._ref(issue), state=state, status_name=name,
             assignee=str(assignee.get("displayName") or assignee.get("name") or "") if assignee else "",
-            comments=[Comment(id=str(c.get("id", "")), author=str((c.get("author") or {}).get("displayName", "")),
-                              body=_body_text(c.get("body")).strip(), created_at=_time(c.get("created")))
-                      for c in people],
+            comments=[_comment(c) for c in people],
             fixed_in=", ".join(str(v.get("name")) for v in fields.get("fixVersions") or [] if isinstance(v, dict)),
             updated_at=_time(fields.get("updated")), title=str(fields.get("summary") or ""),
             priority=str((fields.get("priority") or {}).get("name") or ""), occurrences=1 + ours,
+            description=_description_text(fields.get("description")), created_at=_time(fields.get("created")),
         )
 
     def _explain(self, response: requests.Response, detail: str) -> str:
@@ -363,6 +378,17 @@ def jira_detail(response: requests.Response) -> str:
 
 def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _comment(data: dict[str, Any]) -> Comment:
+    account = str((data.get("author") or {}).get("displayName", ""))
+    author, body = comment_author(account, _body_text(data.get("body")).strip())
+    return Comment(id=str(data.get("id", "")), author=author, body=body, created_at=_time(data.get("created")))
+
+
+def _description_text(body: Any) -> str:
+    # Headings kept as "### X" so stats can read the post-incident sections back (Data Center: "h3. X" as is).
+    return (adf_plain(body, headings=True) if isinstance(body, dict) else str(body or "")).strip()
 
 
 def _body_text(body: Any) -> str:

@@ -149,8 +149,12 @@ def _occurrence_head(report: Report, when: datetime, adf: bool) -> list[Any]:
     return lines
 
 
-def adf_plain(node: Any) -> str:
-    """The text of an ADF tree (comment bodies come back as ADF), paragraphs on their own lines."""
+def adf_plain(node: Any, headings: bool = False) -> str:
+    """The text of an ADF tree (comment bodies come back as ADF), paragraphs on their own lines.
+
+    headings=True marks headings Markdown-style ("### Root cause"), so a section can be read back
+    from a description (the post-incident review's "Root cause").
+    """
     if isinstance(node, str):
         return node
     if not isinstance(node, dict):
@@ -159,7 +163,10 @@ def adf_plain(node: Any) -> str:
         return str(node.get("text", ""))
     if node.get("type") == "hardBreak":
         return "\n"
-    inner = "".join(adf_plain(child) for child in node.get("content") or [])
+    inner = "".join(adf_plain(child, headings) for child in node.get("content") or [])
+    if headings and node.get("type") == "heading":
+        level = int((node.get("attrs") or {}).get("level") or 1)
+        return "#" * max(1, min(level, 6)) + " " + inner + "\n"
     return inner + "\n" if node.get("type") in ("paragraph", "heading", "codeBlock", "listItem") else inner
 
 

@@ -3,6 +3,7 @@
     create          POST /uploads.json per file (octet-stream) -> tokens; POST /issues.json with them
     find            GET /issues.json?cf_N=key&status_id=*  (custom field), else the description's key line
     add_occurrence  PUT /issues/N.json with a "+1 occurrence" note and its own uploads
+    comment         PUT /issues/N.json with a note (the author named on its last line)
     statuses        GET /issues.json?issue_id=1,2,..&status_id=*, plus journals per changed issue
 
 Every id (tracker, priority, status, custom field, category) is looked up by name: ids differ
@@ -24,6 +25,7 @@ from reporter_app.bundle import Bundle
 from reporter_app.clock import Clock, SystemClock, parse_utc_iso
 from reporter_app.config.options import Option
 from reporter_app.model import Priority, Report
+from reporter_app.trackers.attribution import with_author
 from reporter_app.trackers.base import (
     CheckResult,
     CredentialsError,
@@ -39,7 +41,13 @@ from reporter_app.trackers.fitting import Upload, fit_attachments, human_size
 from reporter_app.trackers.http import HttpClient, http_status, timeouts
 from reporter_app.trackers.redmine_meta import FIELD_SETTINGS, Metadata, load_metadata
 from reporter_app.trackers.redmine_status import ticket_status
-from reporter_app.trackers.redmine_text import FORMATS, KEY_MARKER, description, key_marker, occurrence_note
+from reporter_app.trackers.redmine_text import (
+    FORMATS,
+    KEY_MARKER,
+    description,
+    key_marker,
+    occurrence_note,
+)
 
 DEFAULT_PRIORITY_MAP = ("P1=Immediate", "P2=Urgent", "P3=High", "P4=Normal")
 MAX_SUBJECT = 255  # Redmine's issues.subject column
@@ -177,6 +185,20 @@ class RedmineTracker(Tracker):
         uploads = [self._upload(u) for u in fitted.uploads]
         note = occurrence_note(report, fitted.uploads, fitted.notes, self.formatting, self.clock.now())
         self.http.request("PUT", f"/issues/{issue_id}.json", json_body={"issue": {"notes": note, "uploads": uploads}})
+
+    def comment(self, ref: TicketRef, text: str, author: str = "") -> None:
+        if not text.strip():
+            raise RefusedError("an empty comment was not sent to Redmine")
+        issue_id = self.issue_id(ref)
+        self._require_token()
+        try:
+            self.http.request("PUT", f"/issues/{issue_id}.json",
+                              json_body={"issue": {"notes": with_author(text, author)}})
+        except RefusedError as exc:
+            if http_status(exc) == 404:
+                raise RefusedError(f"Redmine issue #{issue_id} no longer exists (or the key's user cannot see it)") \
+                    from exc
+            raise
 
     def statuses(self, refs: Iterable[TicketRef]) -> dict[str, TicketStatus]:
         by_id = {self.issue_id(ref): ref for ref in refs}

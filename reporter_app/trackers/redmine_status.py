@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reporter_app.clock import parse_utc_iso
+from reporter_app.trackers.attribution import split_author
 from reporter_app.trackers.base import Comment, TicketRef, TicketState, TicketStatus
 from reporter_app.trackers.redmine_meta import Metadata
 from reporter_app.trackers.redmine_text import OCCURRENCE_PREFIX
@@ -53,10 +54,16 @@ def ticket_status(ref: TicketRef, issue: Mapping[str, Any], journals: list[dict[
             occurrences += 1
             continue
         user = journal.get("user") or {}
+        author, body = str(user.get("name", "")), notes.replace("\r\n", "\n")
         if user.get("id") == meta.user_id:
-            continue  # our own notes are not news for the reporter
-        comments.append(Comment(id=str(journal.get("id", "")), author=str(user.get("name", "")),
-                                body=notes.replace("\r\n", "\n"), created_at=_time(journal.get("created_on"))))
+            # Notes through our key: news only when they name someone (a colleague sharing the key);
+            # the poller then leaves out the reporter's own by name.
+            text, named = split_author(body)
+            if named is None:
+                continue
+            author, body = named, text
+        comments.append(Comment(id=str(journal.get("id", "")), author=author, body=body,
+                                created_at=_time(journal.get("created_on"))))
     return TicketStatus(
         ref=ref, state=state, status_name=name,
         assignee=str((issue.get("assigned_to") or {}).get("name", "")),
@@ -66,6 +73,8 @@ def ticket_status(ref: TicketRef, issue: Mapping[str, Any], journals: list[dict[
         title=str(issue.get("subject", "")),
         priority=str((issue.get("priority") or {}).get("name", "")),
         occurrences=occurrences,
+        description=str(issue.get("description") or "").replace("\r\n", "\n"),
+        created_at=_time(issue.get("created_on")),
     )
 
 

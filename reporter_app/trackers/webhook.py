@@ -168,6 +168,20 @@ class WebhookTracker(Tracker):
     def add_occurrence(self, ref: TicketRef, report: Report, bundle: Bundle) -> None:
         self._deliver("report.occurrence", report, bundle, ticket=ref)
 
+    def comment(self, ref: TicketRef, text: str, author: str = "") -> None:
+        """A `report.comment` event, signed like a report. The webhook-id is derived from the ticket, the
+        author and the text, so a retried send carries the same id and the receiver's dedupe drops it."""
+        if not text.strip():
+            raise RefusedError("an empty comment was not sent to the webhook receiver")
+        self._require_secret()
+        digest = hashlib.sha256(f"{ref.key}\n{author}\n{text}".encode()).hexdigest()[:32]
+        payload = {"type": "report.comment", "timestamp": utc_iso(self.clock.now()),
+                   "data": {"ticket": {"key": ref.key, "url": ref.url}, "author": author, "text": text,
+                            **({"project": self.project} if self.project else {})}}
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        headers = {**self._headers(f"comment-{digest}", body), "Content-Type": "application/json"}
+        self.http.request("POST", self.url, data=body, headers=headers)
+
     def statuses(self, refs: Iterable[TicketRef]) -> dict[str, TicketStatus]:
         found: dict[str, TicketStatus] = {}
         for ref in refs:
@@ -278,7 +292,8 @@ def _status_from(ref: TicketRef, data: dict[str, Any]) -> TicketStatus:
     return TicketStatus(ref=ref, state=state, status_name=str(data.get("status") or state.value),
                         assignee=str(data.get("assignee") or ""), comments=comments,
                         fixed_in=str(data.get("fixed_in") or ""), updated_at=_time(data.get("updated_at")),
-                        title=str(data.get("title") or ""), priority=str(data.get("priority") or ""))
+                        title=str(data.get("title") or ""), priority=str(data.get("priority") or ""),
+                        description=str(data.get("description") or ""), created_at=_time(data.get("created_at")))
 
 
 def _time(value: object) -> Any:

@@ -114,7 +114,8 @@ def calendar_from_settings(hours: str = "", days: list[str] | tuple[str, ...] = 
                             zone=tz, holidays=off)
 
 
-# Not (yet) in the config schema: read when declared, otherwise the defaults above apply.
+# Declared in reporter_app/config/schema.py (validated there with calendar_from_settings); a config without
+# them (a test double) gets the defaults above.
 CALENDAR_KEYS = {"hours": "sla.business_hours", "days": "sla.business_days", "zone": "sla.time_zone",
                  "holidays": "sla.holidays"}
 

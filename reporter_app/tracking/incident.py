@@ -80,7 +80,7 @@ def root_cause_filled(status: TicketStatus) -> bool | None:
     editing the description). None when the tracker shows neither a description nor any
     "Root cause" heading: then we cannot tell, and `stats` says so instead of accusing.
     """
-    description = str(getattr(status, "description", "") or "")  # not in TicketStatus yet: see docs
+    description = status.description or ""
     texts = [description, *(c.body for c in status.comments)]
     bodies = [section_body(t, ROOT_CAUSE) for t in texts if t]
     inline = [m.group(1) for t in texts for m in _INLINE_ROOT_CAUSE.finditer(t)]

@@ -158,6 +158,5 @@ def _filed_backend_and_priority(entry: OutboxEntry) -> tuple[str, str]:
 
 
 def _created_at(status: TicketStatus) -> datetime | None:
-    """When the tracker says the ticket was filed; TicketStatus has no such field yet (see docs)."""
-    value = getattr(status, "created_at", None)
-    return value if isinstance(value, datetime) else None
+    """When the tracker says the ticket was filed (None when it does not say: the SLA shows "unknown")."""
+    return status.created_at if isinstance(status.created_at, datetime) else None

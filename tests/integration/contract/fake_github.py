@@ -10,7 +10,7 @@ import base64
 import hashlib
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
@@ -57,7 +57,7 @@ class FakeGitHub(FakeServer):
         return self.repos[full_name]
 
     def now(self) -> str:
-        self._clock += timedelta(seconds=1)  # every change moves updated_at, as on GitHub
+        self._clock = self.tick(self._clock)  # every change moves updated_at
         return self._clock.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     # -- contract ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
@@ -53,7 +53,7 @@ class FakeGitLab(FakeServer):
         return self.projects[pid]
 
     def now(self) -> str:
-        self._clock += timedelta(seconds=1)
+        self._clock = self.tick(self._clock)  # every change moves updated_at
         return self._clock.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
     # -- contract ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import itertools
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from tests.integration.contract import openapi
@@ -82,7 +82,7 @@ class FakeJira(FakeServer):
         super().__init__()
 
     def now(self) -> str:
-        self._clock += timedelta(seconds=1)
+        self._clock = self.tick(self._clock)  # every change moves updated_at
         return self._clock.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
     def index(self) -> None:

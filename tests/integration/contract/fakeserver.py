@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,6 +77,9 @@ def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
 
 class FakeServer:
     name = "fake"
+    # Where the fake's timestamps come from: None ticks one second per change from its own start; a test
+    # with an injected clock sets it, so "updated 20 minutes after filing" means the same on both sides.
+    time_source: Callable[[], datetime] | None = None
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -130,6 +134,12 @@ class FakeServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self._thread.join(5)
+
+    def tick(self, current: datetime) -> datetime:
+        """The timestamp of the next change after `current` (never earlier)."""
+        if self.time_source is not None:
+            return max(self.time_source(), current)
+        return current + timedelta(seconds=1)
 
     # -- scripting ---------------------------------------------------------------------------
     def fail_next(self, method: str, pattern: str, status: int, body: Any = None,

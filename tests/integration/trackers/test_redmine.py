@@ -286,3 +286,23 @@ def test_oversized_files_are_fitted_and_the_ticket_says_so(redmine, tmp_path):
     assert "Changed to fit the tracker" in description
     assert "logs/app.txt: the oldest" in description and "attachments/core.bin" in description
     assert "screenshot.png" in description and "to fit the Redmine's" in description
+
+
+def test_comment_is_a_note_that_names_the_reporter(redmine, tmp_path):
+    tracker = make_tracker(redmine, tmp_path)
+    bundle = make_bundle(tmp_path)
+    ref = tracker.create(bundle.report, bundle)
+    tracker.comment(ref, "It also happens with autosave on.", author="Ada Tester")
+    [journal] = [j for j in redmine.issue(tracker.issue_id(ref))["journals"] if j.get("notes")]
+    assert journal["notes"] == "It also happens with autosave on.\n\n— Ada Tester (via reporter-app)"
+    status = tracker.statuses([ref])[ref.key]
+    # Through our own key, but naming a person: a comment by that person (the poller leaves out the reporter's own).
+    assert [(c.author, c.body) for c in status.comments] == [("Ada Tester", "It also happens with autosave on.")]
+    # The description and filing time come back for stats (root cause) and the SLA of followed tickets.
+    assert "I pressed Save and the window stopped responding." in status.description
+    issue = redmine.issue(tracker.issue_id(ref), include="")
+    assert status.created_at is not None and status.created_at.strftime("%Y-%m-%dT%H:%M:%SZ") == issue["created_on"]
+    with pytest.raises(RefusedError, match="no longer exists"):
+        tracker.comment(ref.__class__("redmine", "#9999"), "hello")
+    with pytest.raises(RefusedError, match="empty"):
+        tracker.comment(ref, "   ")

@@ -9,11 +9,18 @@ import io
 import json
 from datetime import timedelta
 
+import pytest
+
 from reporter_app.model import Priority
 from reporter_app.status import collect_statuses
 from reporter_app.trackers.base import TicketState
 from reporter_app.tracking.changes import ChangeKind
-from reporter_app.tracking.commands import follow_command, parse_since, sla_for_status_rows, stats_command
+from reporter_app.tracking.commands import (
+    follow_command,
+    parse_since,
+    sla_for_status_rows,
+    stats_command,
+)
 from reporter_app.tracking.notify import group_notices
 from reporter_app.tracking.service import Tracking
 from reporter_app.tracking.sla import ClockState
@@ -26,6 +33,8 @@ def kinds(changes) -> list[ChangeKind]:
 
 
 def test_each_change_is_seen_once_and_notified_once(desk: Desk):
+    if not desk.engineer.full_workflow:
+        pytest.skip("open/closed trackers: see test_open_closed_tracker_lifecycle")
     key = desk.file("Checkout button does nothing", Priority.P1)
     assert desk.tracking.poll() == []  # filed and looked at: nothing happened yet
     ticket = desk.tracking.store.find(key)
@@ -38,7 +47,7 @@ def test_each_change_is_seen_once_and_notified_once(desk: Desk):
     assert kinds(changes) == [ChangeKind.ASSIGNEE, ChangeKind.COMMENT]
     [notice] = group_notices(changes)
     assert notice.body.splitlines() == [f"Bob Engineer commented on {key}: Looking into it",
-                                        f"{key} is assigned to bob"]
+                                        f"{key} is assigned to {desk.engineer.person('bob')}"]
     assert notice.report_ids == (ticket.report_id,)
     assert desk.poll_when_due() == []  # once
     ticket = desk.tracking.store.find(key)
@@ -74,7 +83,8 @@ def test_each_change_is_seen_once_and_notified_once(desk: Desk):
     desk.engineer.comment(key, "Still broken on Safari", author="Carol QA")
     changes = desk.poll_when_due()
     assert kinds(changes) == [ChangeKind.REOPENED, ChangeKind.COMMENT]
-    assert group_notices(changes)[0].body.splitlines()[0] == f"{key} was reopened (Reopened)"
+    reopened_as = desk.engineer.status_name(TicketState.REOPENED)
+    assert group_notices(changes)[0].body.splitlines()[0] == f"{key} was reopened ({reopened_as})"
     ticket = desk.tracking.store.find(key)
     assert ticket.reopen_count == 1 and ticket.resolved_at is None
     # Reopened after 30 h: the 24 h resolution target is now breached, counted from filing.
@@ -142,13 +152,13 @@ def test_stats_command_text_json_csv(desk: Desk):
     assert out.getvalue().splitlines()[0].startswith("priority,tickets,")
     assert stats_command(desk.ctx, None, "xml", io.StringIO()) == 2
     # stats looked at the tracker but left the news for the tray.
-    assert ChangeKind.RESOLVED in kinds(desk.tracking.poll())
+    assert {ChangeKind.RESOLVED, ChangeKind.CLOSED} & set(kinds(desk.tracking.poll()))  # GitLab: closed
 
 
 def test_support_follows_someone_elses_ticket_by_key(desk: Desk, tmp_path, backend):
-    colleague = make_ctx(tmp_path / "carol", tmp_path, backend, desk.clock, name="Carol Customer")
+    colleague = make_ctx(tmp_path / "carol", tmp_path, desk.setup, desk.clock, name="Carol Customer")
     key = Desk(ctx=colleague, clock=desk.clock, engineer=desk.engineer, tracking=desk.tracking,
-               start=desk.start).file("Invoice PDF is blank", Priority.P2)
+               start=desk.start, setup=desk.setup).file("Invoice PDF is blank", Priority.P2)
     desk.engineer.comment(key, "Known issue")
     out = io.StringIO()
     assert follow_command(desk.ctx, key, out) == 0
@@ -156,8 +166,12 @@ def test_support_follows_someone_elses_ticket_by_key(desk: Desk, tmp_path, backe
     assert "SLA (P2)" in out.getvalue()
     assert desk.tracking.poll() == []  # what the ticket already had is not news
     desk.at(45)
-    desk.engineer.move(key, TicketState.IN_PROGRESS)
-    assert kinds(desk.poll_when_due()) == [ChangeKind.STATUS]
+    if desk.engineer.full_workflow:
+        desk.engineer.move(key, TicketState.IN_PROGRESS)
+        assert kinds(desk.poll_when_due()) == [ChangeKind.STATUS]
+    else:
+        desk.engineer.move(key, TicketState.CLOSED)
+        assert kinds(desk.poll_when_due()) == [ChangeKind.CLOSED]
     out = io.StringIO()
     assert follow_command(desk.ctx, key, out) == 0 and out.getvalue().startswith("Already following")
     colleague.outbox.close()
@@ -180,3 +194,50 @@ def test_a_second_tracking_instance_sees_no_change_twice(desk: Desk):
     first, second = desk.tracking.poll(), other.poll()
     assert kinds(first) + kinds(second) == [ChangeKind.COMMENT]
     other.close()
+
+
+def test_open_closed_tracker_lifecycle(desk: Desk):
+    """GitHub and GitLab: "in progress" is being assigned, done is closed (GitHub tells completed from not planned)."""
+    if desk.engineer.full_workflow:
+        pytest.skip("trackers with a full workflow: see test_each_change_is_seen_once_and_notified_once")
+    key = desk.file("Checkout button does nothing", Priority.P1)
+    assert desk.tracking.poll() == []
+
+    desk.at(20)
+    desk.engineer.assign(key, "bob")
+    desk.engineer.comment(key, "Looking into it", author="bob")
+    changes = desk.poll_when_due()
+    assert kinds(changes) == [ChangeKind.STATUS, ChangeKind.ASSIGNEE, ChangeKind.COMMENT]
+    [notice] = group_notices(changes)
+    assert f"bob commented on {key}: Looking into it" in notice.body.splitlines()
+    assert desk.poll_when_due() == []
+    ticket = desk.tracking.store.find(key)
+    assert desk.tracking.sla(ticket).first_response.text() == "met (took 20m)"
+
+    desk.at(30)
+    desk.engineer.comment(key, "Here is the log you asked for", author="Ada Tester")
+    assert desk.poll_when_due() == []
+
+    desk.at(6 * 60)
+    desk.engineer.fix_in(key, "2.4.1")
+    desk.engineer.move(key, TicketState.RESOLVED)
+    changes = desk.poll_when_due()
+    done = ChangeKind.RESOLVED if desk.ctx.backend == "github" else ChangeKind.CLOSED
+    assert kinds(changes) == [done, ChangeKind.FIXED_IN]
+    ticket = desk.tracking.store.find(key)
+    assert ticket.resolved_at == desk.start + timedelta(hours=6)
+    assert desk.tracking.sla(ticket).resolution.text() == "met (took 6h)"
+
+    desk.at(30 * 60)
+    desk.engineer.move(key, TicketState.REOPENED)
+    changes = desk.poll_when_due()
+    assert kinds(changes) == [ChangeKind.REOPENED]
+    assert group_notices(changes)[0].body.splitlines()[0] == \
+        f"{key} was reopened ({desk.engineer.status_name(TicketState.REOPENED)})"
+    ticket = desk.tracking.store.find(key)
+    assert ticket.reopen_count == 1 and desk.tracking.sla(ticket).resolution.text() == "breached 6h ago"
+
+    desk.at(32 * 60)
+    desk.engineer.move(key, TicketState.CLOSED)
+    assert kinds(desk.poll_when_due()) == [ChangeKind.CLOSED]
+    assert desk.poll_when_due() == []

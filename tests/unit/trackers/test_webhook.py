@@ -227,3 +227,40 @@ def test_check_and_missing_secret(tmp_path, receiver):
     bundle = make_bundle(tmp_path)
     with pytest.raises(CredentialsError):
         make_tracker(tmp_path, receiver.url, token=None).create(bundle.report, bundle)
+
+
+def test_comment_is_a_signed_event_with_a_stable_id(tmp_path, receiver):
+    tracker = make_tracker(tmp_path, receiver.url)
+    ref = TicketRef("webhook", "HOOK-7", "https://hooks.example.com/t/7")
+    tracker.comment(ref, "It also fails on Firefox.", author="Ada Tester")
+    tracker.comment(ref, "It also fails on Firefox.", author="Ada Tester")  # a retry of the same words
+    first, again = receiver.deliveries
+    assert first["verified"] and again["verified"]
+    payload = json.loads(first["body"])
+    assert payload["type"] == "report.comment" and payload["timestamp"] == "2026-01-05T09:00:00Z"
+    assert payload["data"] == {"ticket": {"key": "HOOK-7", "url": "https://hooks.example.com/t/7"},
+                               "author": "Ada Tester", "text": "It also fails on Firefox.", "project": "desk"}
+    # Same ticket, author and text: same webhook-id, so the receiver's dedupe drops the retry.
+    assert first["headers"]["webhook-id"] == again["headers"]["webhook-id"].strip()
+    assert first["headers"]["webhook-id"].startswith("comment-")
+    tracker.comment(ref, "Another thought", author="Ada Tester")
+    assert receiver.deliveries[-1]["headers"]["webhook-id"] != first["headers"]["webhook-id"]
+
+
+def test_comment_refusals(tmp_path, receiver):
+    with pytest.raises(RefusedError, match="empty"):
+        make_tracker(tmp_path, receiver.url).comment(TicketRef("webhook", "HOOK-7"), " ")
+    with pytest.raises(CredentialsError):
+        make_tracker(tmp_path, receiver.url, token=None).comment(TicketRef("webhook", "HOOK-7"), "hi")
+    receiver.answer = lambda d: (410, {}, b"")
+    with pytest.raises(RefusedError, match="410"):
+        make_tracker(tmp_path, receiver.url).comment(TicketRef("webhook", "HOOK-7"), "hi")
+
+
+def test_status_carries_description_and_filing_time(tmp_path, receiver):
+    receiver.answer = lambda d: (200, {"Content-Type": "application/json"}, json.dumps({
+        "state": "new", "description": "## Root cause\nA race.", "created_at": "2026-01-04T08:00:00Z"}).encode())
+    base = receiver.url.rsplit("/", 1)[0]
+    tracker = make_tracker(tmp_path, receiver.url, status_url=base + "/tickets/{key}")
+    status = tracker.statuses([TicketRef("webhook", "HOOK-7", "")])["HOOK-7"]
+    assert status.description == "## Root cause\nA race." and status.created_at.isoformat() == "2026-01-04T08:00:00+00:00"
