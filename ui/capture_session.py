@@ -88,6 +88,7 @@ def encode_image_png(image: QImage) -> bytes:
     """PNG of an edited (annotated/redacted) screenshot. QImage is reentrant: safe on a worker."""
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, b"PNG", 80):
+    # A str: PySide6 6.11 rejects b"PNG" here at run time (ValueError), though its stubs say bytes.
+    if not image.save(buffer, "PNG", 80):  # type: ignore[call-overload]
         raise OSError("could not encode the edited screenshot as PNG")
     return bytes(buffer.data().data())

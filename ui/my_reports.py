@@ -1,12 +1,12 @@
-"""My reports: every report from this machine, its ticket's status, and the outbox with Retry.
+"""My reports: every report from this machine, its ticket's status and SLA time left, the tracker's
+comments with a badge for new ones, "Add information", "Look up a ticket" by key, and the outbox with Retry.
 
-Statuses come from the tracker (network): fetched on the core worker, shown when they arrive.
+Statuses come from the tracker (network): fetched on the core worker (ui/my_reports_data.py), shown
+when they arrive. The details pane is ui/report_details.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, QUrl
@@ -24,63 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from ui.core_worker import CoreWorker
+from ui.my_reports_data import STATE_WORDS, Row, SeenComments, load_rows  # noqa: F401 - Row, STATE_WORDS re-exported
 from ui.outbox_worker import OutboxWorker
+from ui.report_details import ReportDetails
 
-COLUMNS = ("Ticket", "Title", "Status", "Priority", "Last update", "Comments")
-STATE_WORDS = {
-    "queued": "Waiting to be sent",
-    "sending": "Sending…",
-    "waiting_retry": "Will retry",
-    "needs_attention": "Needs attention",
-}
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the table, computed on the worker (plain values only)."""
-
-    report_id: str
-    key: str
-    url: str
-    title: str
-    status: str
-    priority: str
-    updated: str
-    comments: int
-    outbox_state: str
-    reason: str  # why it waits, the tracker's refusal, or why the status could not be read
-
-
-def _when(value: datetime | None) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def load_rows(ctx: Any) -> list[Row]:
-    """Core worker: outbox rows joined with the tracker's statuses."""
-    from reporter_app.status import collect_statuses
-
-    tracker, tracker_error = None, ""
-    try:
-        tracker = ctx.tracker()
-    except Exception as exc:  # missing credentials etc.: still list the outbox, say why statuses are missing
-        tracker_error = str(exc)
-    rows = []
-    for status in reversed(collect_statuses(ctx.outbox, tracker, tracker_error=tracker_error)):
-        entry, ticket = status.entry, status.ticket
-        state = entry.state.value if entry else ""
-        reason = entry.last_error if entry and state != "filed" else status.error
-        if state == "waiting_retry" and entry and entry.next_attempt_at:
-            reason = f"{reason} (next try {_when(entry.next_attempt_at)})".strip()
-        rows.append(Row(
-            report_id=entry.id if entry else "", key=status.key,
-            url=(ticket.ref.url if ticket else (entry.ticket_url if entry else "")) or "",
-            title=(entry.title if entry else "") or (ticket.title if ticket else ""),
-            status=ticket.status_name if ticket else STATE_WORDS.get(state, state or "unknown"),
-            priority=ticket.priority if ticket else "",
-            updated=_when(ticket.updated_at if ticket and ticket.updated_at else (entry.updated_at if entry else None)),
-            comments=len(ticket.comments) if ticket else 0, outbox_state=state, reason=reason,
-        ))
-    return rows
+COLUMNS = ("Ticket", "Title", "Status", "Priority", "SLA time left", "Last update", "Comments")
 
 
 class MyReportsWindow(QWidget):
@@ -90,9 +38,10 @@ class MyReportsWindow(QWidget):
         self.core = core
         self.outbox = outbox
         self.rows: list[Row] = []
+        self._select_key = ""  # a ticket just looked up: selected when the list arrives
         self.setWindowTitle("My reports")
         self.setAccessibleName("My reports")
-        self.resize(860, 420)
+        self.resize(960, 620)
         layout = QVBoxLayout(self)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -107,11 +56,10 @@ class MyReportsWindow(QWidget):
         self.table.cellActivated.connect(self._open_ticket)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         layout.addWidget(self.table, 1)
-        self.detail = QLabel()
-        self.detail.setWordWrap(True)
-        self.detail.setAccessibleName("Details of the selected report")
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.detail)
+        self.details = ReportDetails(ctx, core, self)
+        self.details.comment_added.connect(self.refresh)
+        self.details.looked_up.connect(self._select_after_refresh)
+        layout.addWidget(self.details)
         buttons = QHBoxLayout()
         self.state_label = QLabel("Loading…")
         self.state_label.setAccessibleName("Loading state")
@@ -141,7 +89,9 @@ class MyReportsWindow(QWidget):
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
             badge = f"💬 {row.comments}" if row.comments else ""
-            values = (row.key or "—", row.title, row.status, row.priority, row.updated, badge)
+            if row.new_comments:
+                badge += f" · {row.new_comments} new"
+            values = (row.key or "—", row.title, row.status, row.priority, row.sla, row.updated, badge)
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if column == 0 and row.url:
@@ -153,11 +103,27 @@ class MyReportsWindow(QWidget):
                     item.setForeground(Qt.GlobalColor.darkRed)
                 if row.reason:
                     item.setToolTip(row.reason)
+                if column == 6 and row.new_comments:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                    item.setToolTip(f"{row.new_comments} new comment{'s' if row.new_comments != 1 else ''}")
                 self.table.setItem(index, column, item)
         pending = sum(1 for r in rows if r.outbox_state not in ("filed", ""))
-        self.state_label.setText(f"{len(rows)} report{'s' if len(rows) != 1 else ''}, {pending} waiting to be sent")
+        unread = sum(r.new_comments for r in rows)
+        self.state_label.setText(f"{len(rows)} report{'s' if len(rows) != 1 else ''}, {pending} waiting to be sent"
+                                 + (f", {unread} new comment{'s' if unread != 1 else ''}" if unread else ""))
         self.refresh_button.setEnabled(True)
+        if self._select_key:
+            keys = [row.key for row in rows]
+            if self._select_key in keys:
+                self.table.selectRow(keys.index(self._select_key))
+            self._select_key = ""
         self._selection_changed()
+
+    def _select_after_refresh(self, key: str) -> None:
+        self._select_key = key
+        self.refresh()
 
     def _selected(self) -> Row | None:
         index = self.table.currentRow()
@@ -166,10 +132,11 @@ class MyReportsWindow(QWidget):
     def _selection_changed(self) -> None:
         row = self._selected()
         self.retry_button.setEnabled(bool(row and row.outbox_state in ("waiting_retry", "needs_attention")))
-        if row is None:
-            self.detail.setText("")
-            return
-        self.detail.setText(f"<b>{row.key or 'Not filed yet'}</b> · {row.title}<br>{row.reason}")
+        self.details.show_row(row)
+        if row is not None and row.new_comments:
+            # Shown now: not new any more (remembered on the worker; the badge goes at the next refresh).
+            ids = [c.id for c in row.comment_list]
+            self.core.run(self, lambda: SeenComments(self.ctx.paths.data_dir).mark(row.key, ids))
 
     def _retry(self) -> None:
         row = self._selected()
