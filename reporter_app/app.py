@@ -6,13 +6,16 @@ clock, environment and HTTP session.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import os
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from capture.guard import guarded
 from reporter_app import __version__
 from reporter_app.bundle import Bundle, BundleWriter
 from reporter_app.clock import Clock, SystemClock
@@ -20,7 +23,7 @@ from reporter_app.collect import Evidence
 from reporter_app.config import Config, load_config
 from reporter_app.credentials import CredentialError, get_token
 from reporter_app.model import Impact, Priority, Reach, Report, Reporter, Role
-from reporter_app.outbox import Outbox, OutboxEntry
+from reporter_app.outbox import Outbox, OutboxEntry, OutboxError
 from reporter_app.paths import AppPaths, resolve_paths
 from reporter_app.fsutil import LockBusy, exclusive_lock
 from reporter_app.sender import BackoffPolicy, OutboxSender, SendOutcome
@@ -44,6 +47,10 @@ class Draft:
     attachments: list[Path] = field(default_factory=list)
     users_affected: int | None = None
     money_lost: bool = False
+    # A detected error's fingerprint (docs/fingerprint.md); the sender merges into its ticket as a "+1"
+    # unless the reporter chose "File a new report" (merge_duplicates False).
+    fingerprint: str = ""
+    merge_duplicates: bool = True
 
 
 @dataclass
@@ -99,6 +106,8 @@ class AppContext:
 
     def send_pending(self, **kwargs: Any) -> list[SendOutcome] | None:
         """Send what is due, as the one worker; None when another process (the tray app) is the worker."""
+        if self.outbox.read_only:  # nothing could be claimed or recorded: say so in our error, not the lock file's
+            raise OutboxError(f"{self.paths.data_dir}: Read-only file system: queued reports cannot be sent")
         try:
             with exclusive_lock(self.paths.data_dir / "outbox.lock", blocking=False):
                 # Holding the lock proves no live process is mid-send: rows left `sending` were interrupted.
@@ -113,7 +122,14 @@ class AppContext:
                                max_seconds=float(self.config.get("outbox.max_backoff_seconds")))
         from reporter_app.detect.dedup import FingerprintMap
 
-        kwargs.setdefault("fingerprints", FingerprintMap.in_data_dir(self.paths.data_dir))
+        if "fingerprints" not in kwargs:
+            try:
+                kwargs["fingerprints"] = FingerprintMap.in_data_dir(self.paths.data_dir)
+            except (OSError, sqlite3.Error) as exc:
+                # The map only saves a lookup (tracker.find covers it): a full or read-only disk must not stop
+                # the queue from going out, nor crash the worker with an error that is not ours.
+                logging.getLogger(__name__).error("fingerprint map unavailable, sending without it: %s", exc)
+                kwargs["fingerprints"] = None
         return OutboxSender(self.outbox, self.tracker, clock=self.clock, policy=policy, **kwargs)
 
     def reporter(self) -> Reporter:
@@ -138,6 +154,7 @@ class AppContext:
             reporter=reporter, created_at=self.clock.now(), app_version=__version__,
             system=evidence.system, activity=evidence.activity, redactions=dict(evidence.redactions),
             collector_errors=dict(evidence.errors),
+            fingerprint=draft.fingerprint, merge_duplicates=draft.merge_duplicates,
         )
 
     def submit(self, draft: Draft, evidence: Evidence) -> tuple[Bundle, OutboxEntry]:
@@ -147,8 +164,12 @@ class AppContext:
         missing = [str(p) for p in draft.attachments if not Path(p).is_file()]
         if missing:
             raise FileNotFoundError(f"attachment not found: {', '.join(missing)}")
+        replay = self._encode_replay(evidence)  # before the report is built: a failure is recorded in it
         report = self.build_report(draft, evidence)
         writer = BundleWriter(self.paths.reports_dir, report)
+        if replay is not None:
+            writer.add_bytes("replay.webm", replay.data, kind="replay", content_type=replay.content_type,
+                             note=replay.note)
         if evidence.screenshot_png is not None:
             writer.add_bytes("screenshot.png", evidence.screenshot_png, kind="screenshot", content_type="image/png")
         for excerpt in evidence.logs:
@@ -161,6 +182,13 @@ class AppContext:
             writer.add_file(f"attachments/{name}", Path(path), kind="file", content_type=content_type)
         bundle = writer.commit()
         return bundle, self.outbox.enqueue(bundle, self.backend)
+
+    def _encode_replay(self, evidence: Evidence) -> Any:
+        """The screen replay as a video that fits the tracker's attachment limit; None (and why) on failure."""
+        if evidence.replay is None:
+            return None
+        limit = guarded("replay", lambda: self.tracker().limits().max_attachment_bytes, {}, None)
+        return guarded("replay", lambda: evidence.replay.encode(limit), evidence.errors, None)
 
 
 def _safe_name(name: str) -> str:

@@ -105,7 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _build() -> str:
-    return "frozen" if getattr(sys, "frozen", False) else "source"
+    """`source` from a checkout; in a bundle, `build <date> git <commit>, <os>-<arch>` (installer/reporter-app.spec)."""
+    if not getattr(sys, "frozen", False):
+        return "source"
+    from importlib import resources
+
+    try:
+        info = resources.files("reporter_app").joinpath("BUILD_INFO").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        info = ""
+    return f"build {info}" if info else "frozen"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -38,6 +38,8 @@ class Evidence:
     activity: list[dict[str, Any]] = field(default_factory=list)
     redactions: Counter[str] = field(default_factory=Counter)
     errors: dict[str, str] = field(default_factory=dict)
+    # Screen replay the reporter chose to attach: capture.replay_encode.ReplaySelection (`.encode(max_bytes)`).
+    replay: Any = None
 
 
 def make_scrubber(config: Any) -> Any:

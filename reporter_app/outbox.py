@@ -197,15 +197,28 @@ class Outbox:
             raise OutboxError(f"{self.db_path}: {exc}") from exc
         try:
             yield self._conn
+        except sqlite3.OperationalError as exc:  # a write that found the disk full or read-only
+            self._rollback()
+            raise OutboxError(f"{self.db_path}: cannot save: {exc}") from exc
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
             try:
                 self._conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:  # disk full, read-only
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise OutboxError(f"{self.db_path}: cannot save: {exc}") from exc
+
+    def _rollback(self) -> None:
+        # A COMMIT that fails on a full disk has already rolled back (SQLITE_FULL ends the transaction): a second
+        # ROLLBACK would raise "no transaction is active" and hide the real, clear error.
+        if not self._conn.in_transaction:
+            return
+        try:
+            self._conn.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            log.error("outbox %s: rollback failed: %s", self.db_path, exc)
 
     def _insert(self, bundle: Bundle, backend: str, filed_line: str = "", rebuilt: bool = False) -> None:
         now = utc_iso(self.clock.now())

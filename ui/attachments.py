@@ -14,6 +14,7 @@ SYSTEM = "system"
 ACTIVITY = "activity"
 LOG_PREFIX = "log:"
 PENDING_LOGS = "logs-pending"
+REPLAY = "replay"  # unchecked until the reporter chooses it (ui/replay_panel.py)
 
 
 class AttachmentList(QListWidget):
@@ -42,6 +43,8 @@ class AttachmentList(QListWidget):
             self._add(SYSTEM, "System details (OS, screen, app versions)")
         if evidence.activity:
             self._add(ACTIVITY, f"Recent windows ({len(evidence.activity)})")
+        if evidence.replay is not None:
+            self._add(REPLAY, f"Screen replay (last {evidence.replay.seconds:.0f} s)", checked=False)
         self._add(PENDING_LOGS, "Collecting logs…", checkable=False)
 
     def add_logs(self, evidence: Evidence) -> None:
@@ -74,6 +77,8 @@ def filter_evidence(evidence: Evidence, included: set[str]) -> Evidence:
         errors["system"] = "left out by the reporter"
     if ACTIVITY not in included and evidence.activity:
         chosen.activity = []
+    if REPLAY not in included:
+        chosen.replay = None  # off unless chosen: nothing to say in the report
     for log in evidence.logs:
         if LOG_PREFIX + log.name not in included:
             errors[f"logs.{log.name}"] = "left out by the reporter"

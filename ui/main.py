@@ -74,6 +74,10 @@ class ReporterApp(QObject):
             lambda title, message: self.face.notify("A report needs attention", f"{title}: {message}", True))
         self.flow.report_queued.connect(lambda *_: self.outbox.kick())
         self.flow.report_failed.connect(lambda reason: self.face.notify("The report was not saved", reason, True))
+        self.error_watch = self._start_error_watch()
+        from ui.replay_control import install_replay  # screen replay (docs/replay.md): tray entry, form item
+
+        self.replay = install_replay(self)
         if self.hotkey_state.startswith("not available") or self.hotkey_state.startswith("not bound"):
             QTimer.singleShot(0, lambda: self.face.notify("Shortcut not available", self.hotkey_state, True))
 
@@ -92,6 +96,14 @@ class ReporterApp(QObject):
         self.hotkey.activated.connect(self._hotkey_pressed)
         return f"{self.hotkey.shortcut} (works everywhere)"
 
+    def _start_error_watch(self) -> Any:
+        """Log watching (ui/error_watch.py), only when `detect.enabled`: it is opt-in."""
+        if not self.ctx.config.get("detect.enabled"):
+            return None
+        from ui.error_watch import ErrorWatch
+
+        return ErrorWatch(self.ctx, self.core, self.flow, self.face, on_filed=self.outbox.kick, parent=self)
+
     def _hotkey_pressed(self) -> None:
         trace("hotkey")
         self.flow.open_form(started=time.perf_counter())
@@ -102,6 +114,8 @@ class ReporterApp(QObject):
     def start(self) -> None:
         """After the event loop runs: the first send round, and the ready mark."""
         self.outbox.start()
+        from ui.stall_monitor import start_if_traced  # opt-in GUI stall meter (REPORTER_APP_TRACE=1)
+        self._stall_monitor = start_if_traced(self)
         trace("ready")
 
     def show_my_reports(self) -> None:

@@ -29,6 +29,7 @@ from ui.report_form import ReportForm
 
 log = logging.getLogger(__name__)
 TRIM_DELAY_MS = 3000  # after the bundle is written and sent, not during
+ACTIVITY_START_DELAY_MS = 300  # the activity recorder starts this long after startup (see __init__)
 
 
 def release_free_memory() -> None:
@@ -83,6 +84,7 @@ class ReportFlow(QObject):
         self._edited: QImage | None = None
         self._generation = 0
         self._pending: _PendingSubmit | None = None
+        self.replay: Any = None  # ui/replay_control.ReplayController when screen replay is installed
         self.form.submit_requested.connect(self._submit)
         self.form.cancelled.connect(self._cancel)
         self.form.draft_changed.connect(self._save_draft)
@@ -93,10 +95,16 @@ class ReportFlow(QObject):
         self._trim_timer.setSingleShot(True)
         self._trim_timer.setInterval(TRIM_DELAY_MS)
         self._trim_timer.timeout.connect(release_free_memory)
-        self.activity = self._start_activity()
+        self.activity: Any = None
+        # After the tray is up: the recorder's own X connection costs ~60 ms that the first hotkey does not need.
+        QTimer.singleShot(ACTIVITY_START_DELAY_MS, self, self._start_activity_later)
         run_in_background(self, self.drafts.load, self._offer_draft, pool=self._draft_pool)
 
     # ------------------------------------------------------------------ setup
+
+    def _start_activity_later(self) -> None:
+        if self.activity is None:
+            self.activity = self._start_activity()
 
     def _start_activity(self) -> Any:
         count = int(self.ctx.config.get("capture.activity_events") or 0)
@@ -123,8 +131,9 @@ class ReportFlow(QObject):
 
     # ------------------------------------------------------------------ open
 
-    def open_form(self, started: float | None = None) -> None:
-        """The hotkey / tray / second launch entry point."""
+    def open_form(self, started: float | None = None, extra: Evidence | None = None) -> None:
+        """The hotkey / tray / second launch entry point. ``extra``: already scrubbed logs to attach
+        (a detected error's trace, from ui/error_watch.py)."""
         started = started or time.perf_counter()
         if self.form.isVisible():
             self._bring_to_front()
@@ -132,6 +141,11 @@ class ReportFlow(QObject):
         self._generation += 1
         generation = self._generation
         quick = capture_now(self.ctx.config, self.scrubber, self.activity)  # before any window of ours maps
+        if self.replay is not None:  # screen replay: its snapshot too is taken before the form maps
+            quick.evidence.replay = self.replay.snapshot_for_report()
+        if extra is not None:
+            quick.evidence.logs.extend(extra.logs)
+            quick.evidence.redactions.update(extra.redactions)
         self._quick, self._evidence, self._edited = quick, None, None
         self.form.prepare(quick.image, quick.evidence)
         self.form_will_show.emit()

@@ -33,6 +33,7 @@ from reporter_app.collect import Evidence
 from reporter_app.model import Impact, Priority, Reach, Role
 from reporter_app.severity import DEFAULT_RULES, PriorityRule, suggest_priority
 from ui.attachments import AttachmentList
+from ui.dedup_banner import DedupBanner
 from ui.drafts import FormDraft
 
 WINDOW_TITLE = "Report a problem"
@@ -81,6 +82,9 @@ class ReportForm(QWidget):
         outer = QVBoxLayout(self)
         self.restore_bar = self._build_restore_bar()
         outer.addWidget(self.restore_bar)
+        # Detected errors only (ui/error_watch.py): "Already reported as KEY" vs "File a new report".
+        self.dedup_banner = DedupBanner()
+        outer.addWidget(self.dedup_banner)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -218,6 +222,8 @@ class ReportForm(QWidget):
         self.annotate_button.clicked.connect(self.annotate_requested)
         side.addWidget(self.thumbnail)
         side.addWidget(self.annotate_button)
+        self.replay_slot = QVBoxLayout()  # screen replay's button goes here when it is on (ui/replay_panel.py)
+        side.addLayout(self.replay_slot)
         layout.addLayout(side)
         self.attachments = AttachmentList()
         layout.addWidget(self.attachments, 1)
@@ -247,6 +253,7 @@ class ReportForm(QWidget):
         self.component_combo.setCurrentIndex(0)
         self.error_label.hide()
         self.attachments.clear()
+        self.dedup_banner.clear()
         self.thumbnail.setText("No screenshot")
         self.thumbnail.setPixmap(QPixmap())
         self.annotate_button.setEnabled(False)
@@ -338,6 +345,7 @@ class ReportForm(QWidget):
             impact=impact, reach=self.reach(),
             priority=Priority(priority) if priority and self.role.may_triage else None,
             component=str(self.component_combo.currentData() or ""),
+            fingerprint=self.dedup_banner.fingerprint, merge_duplicates=self.dedup_banner.merge_duplicates,
         )
 
     def restore(self, saved: FormDraft) -> None:

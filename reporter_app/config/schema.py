@@ -107,8 +107,55 @@ def _check_regex(value: Any) -> None:
         raise ValueProblem(f"bad regular expression: {exc}", "a Python regular expression") from None
 
 
+def _check_regexes(value: Any) -> None:
+    for item in value:
+        _check_regex(item)
+
+
 def _check_duration(value: Any) -> None:
     parse_duration(value)
+
+
+_FINGERPRINT = re.compile(r"brfp-[0-9a-f]{12}")
+
+
+def _check_fingerprint(value: Any) -> None:
+    if value and not _FINGERPRINT.fullmatch(value):
+        raise ValueProblem(f"{value!r} is not a fingerprint", "'brfp-' and 12 hex digits (`reporter-app fingerprint`)")
+
+
+def _check_calendar(**setting: Any) -> None:
+    # The same parser the SLA clock uses, so config check and the clock never disagree.
+    from reporter_app.tracking.business_hours import calendar_from_settings
+
+    try:
+        calendar_from_settings(**setting)
+    except ValueError as exc:
+        raise ValueProblem(str(exc), _CALENDAR_HINTS[next(iter(setting))]) from None
+
+
+_CALENDAR_HINTS = {"hours": "'HH:MM-HH:MM' like '09:00-17:00', or '' for whole days",
+                   "days": "weekdays among mon, tue, wed, thu, fri, sat, sun",
+                   "zone": "an IANA time zone like 'Europe/Berlin', or '' for UTC",
+                   "holidays": "dates like '2026-12-25'"}
+
+
+def _check_business_hours(value: Any) -> None:
+    _check_calendar(hours=value)
+
+
+def _check_business_days(value: Any) -> None:
+    if not value:
+        raise ValueProblem("no business days", _CALENDAR_HINTS["days"])
+    _check_calendar(days=list(value))
+
+
+def _check_time_zone(value: Any) -> None:
+    _check_calendar(zone=value)
+
+
+def _check_holidays(value: Any) -> None:
+    _check_calendar(holidays=list(value))
 
 
 def _check_hotkey(value: Any) -> None:
@@ -131,6 +178,9 @@ _ENV_ALLOWLIST = (
     "WAYLAND_DISPLAY",
     "DISPLAY",
 )
+
+# Password managers and keyrings: never in a replay, even before the user thinks of listing them.
+_REPLAY_EXCLUDED = ("keepass", "1password", "bitwarden", "lastpass", "enpass", "seahorse", "kwalletmanager")
 
 _SLA_DEFAULTS = {"P1": ("1h", "24h"), "P2": ("4h", "3d"), "P3": ("2bd", "14d"), "P4": ("", "")}
 
@@ -175,6 +225,14 @@ _OPTIONS: tuple[Option, ...] = (
         _ENV_ALLOWLIST,
         "Environment variables copied into the report; nothing else from the environment is sent.",
     ),
+    # Screen replay (capture/replay.py, docs/replay.md): off by default, it keeps recording the screen.
+    Option("replay.enabled", bool, False, "Keep the last seconds of the screen in memory, to attach as a video."),
+    Option("replay.seconds", int, 30, "How many seconds the replay keeps.", minimum=5, maximum=120),
+    Option("replay.fps", float, 2.0, "Frames per second recorded.", minimum=0.5, maximum=10),
+    Option("replay.monitor", str, "cursor-monitor", "Which screen is recorded: the monitor under the mouse, or all.",
+           choices=("cursor-monitor", "all-monitors")),
+    Option("replay.exclude_windows", list, _REPLAY_EXCLUDED,
+           "Recording pauses while a window whose class, program or title matches one of these regexes has focus."),
     Option("privacy.scrub_emails", bool, True, "Replace e-mail addresses in logs and text with a visible marker."),
     Option("privacy.scrub_ips", bool, False, "Replace IP addresses in logs and text (they are often the bug itself)."),
     Option("privacy.scrub_home", bool, True, "Replace your home directory path (and so your user name) in logs."),
@@ -195,6 +253,11 @@ _OPTIONS: tuple[Option, ...] = (
             Option(f"sla.{level}.resolution", str, resolution, f"Target time to a fix for {level}; '' = none."),
         )
     ),
+    # The calendar behind business-day targets ("2bd"); read by reporter_app/tracking/business_hours.py.
+    Option("sla.business_hours", str, "", "Opening hours of a business day, like '09:00-17:00'; '' = whole days."),
+    Option("sla.business_days", list, ("mon", "tue", "wed", "thu", "fri"), "Weekdays that are business days."),
+    Option("sla.time_zone", str, "", "Time zone of the business hours, like 'Europe/Berlin'; '' = UTC."),
+    Option("sla.holidays", list, (), "Days off that are not business days, as 'YYYY-MM-DD'."),
     Option(
         "outbox.base_backoff_seconds",
         float,
@@ -220,6 +283,24 @@ _OPTIONS: tuple[Option, ...] = (
         maximum=86400,
     ),
     Option("status.notify", bool, True, "Tray notification when a report changes status or gets a comment."),
+    # Error detection (reporter_app/detect, docs/fingerprint.md). Off by default: watching someone's logs
+    # and interrupting them is something they (or their admin) turn on, not a surprise after installing.
+    Option("detect.enabled", bool, False, "Watch the [[logs]] files for errors and offer a pre-filled report."),
+    Option(
+        "detect.auto",
+        bool,
+        False,
+        "File detected errors without asking (rate-limited by auto_max_per_hour); false: ask first.",
+    ),
+    Option("detect.sources", list, (), "Names of [[logs]] entries to watch; empty: every entry with a path."),
+    Option("detect.single_lines", bool, True, "Single ERROR/FATAL lines count as errors too; false: traces only."),
+    Option("detect.occurrences", int, 1, "Times an error must happen within window_minutes before it is raised.",
+           minimum=1, maximum=10_000),
+    Option("detect.window_minutes", float, 10.0, "The window for occurrences.", minimum=0.1, maximum=10_080),
+    Option("detect.cooldown_minutes", float, 30.0, "After an alert, the same error stays quiet this long.",
+           minimum=0, maximum=10_080),
+    Option("detect.auto_max_per_hour", int, 3, "Automatic filings per hour; over it, the app asks instead.",
+           minimum=0, maximum=1000),
     Option(
         "logging.level",
         str,
@@ -256,6 +337,11 @@ class TableArray:
 def _check_log(entry: dict[str, Any]) -> None:
     if bool(entry.get("path")) == bool(entry.get("journal")):
         raise ValueProblem("needs exactly one of 'path' or 'journal'", "path = \"<glob>\" or journal = \"<unit>\"")
+
+
+def _check_detect_rule(entry: dict[str, Any]) -> None:
+    if entry.get("fingerprint") and entry.get("pattern"):
+        raise ValueProblem("has both 'fingerprint' and 'pattern'", "one of them, or neither to match every error")
 
 
 _LOG_DEFAULTS = {f.name: f.default for f in fields(LogSource) if f.name not in ("name", "path", "journal")}
@@ -295,6 +381,26 @@ TABLE_ARRAYS: dict[str, TableArray] = {
             merge_by="name",
         ),
         TableArray(
+            "detect.rules",
+            "Alert rules for detected errors; fingerprint rules first, then pattern rules in order, else [detect].",
+            (
+                Option("name", str, None, "Names the rule; a layer's rule with the same name replaces it.",
+                       required=True),
+                Option("fingerprint", str, "", "Exactly this error (a brfp-... id from `reporter-app fingerprint`)."),
+                Option("pattern", str, "", "Python regular expression searched in the error's text."),
+                # Absent fields take the [detect] value (None defaults stay absent in the entry).
+                Option("occurrences", int, None, "Times within window_minutes before it is raised.", minimum=1,
+                       maximum=10_000),
+                Option("window_minutes", float, None, "The window for occurrences.", minimum=0.1, maximum=10_080),
+                Option("cooldown_minutes", float, None, "Quiet time after an alert.", minimum=0, maximum=10_080),
+                Option("action", str, None, "prompt: ask; auto: file without asking; ignore: never raise it.",
+                       choices=("prompt", "auto", "ignore")),
+            ),
+            default=(),
+            check_entry=_check_detect_rule,
+            merge_by="name",
+        ),
+        TableArray(
             "priority.rules",
             "Suggest a priority from impact, reach and thresholds; the first matching rule wins.",
             (
@@ -328,7 +434,15 @@ EXTRA_CHECKS: dict[str, Callable[[Any], None]] = {
     "logs.name": _check_name,
     "privacy.rules.name": _check_name,
     "privacy.rules.pattern": _check_regex,
-    **{key: _check_duration for key in SCHEMA if key.startswith("sla.")},
+    "replay.exclude_windows": _check_regexes,
+    "detect.rules.name": _check_name,
+    "detect.rules.pattern": _check_regex,
+    "detect.rules.fingerprint": _check_fingerprint,
+    **{key: _check_duration for key in SCHEMA if key.startswith("sla.P")},
+    "sla.business_hours": _check_business_hours,
+    "sla.business_days": _check_business_days,
+    "sla.time_zone": _check_time_zone,
+    "sla.holidays": _check_holidays,
 }
 
 # Not config keys: where config lives, and the one secret that may come from the environment.
