@@ -61,7 +61,12 @@ class _X11:
         from Xlib import X, display
 
         self.X = X
-        self.display = display.Display(display_name)
+        try:
+            self.display = display.Display(display_name)
+        except Exception as exc:
+            # python-xlib leaves its socket open in the half-built Display that the traceback keeps
+            # alive; dropping the traceback frees it now instead of at some later garbage collection.
+            raise exc.with_traceback(None) from None
         # Errors of requests without replies (a window closed under us) arrive later,
         # asynchronously; they are expected and must not be printed.
         self.display.set_error_handler(lambda *_: None)
