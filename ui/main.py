@@ -1,7 +1,8 @@
 """`run_gui`: the tray app (and `reporter-app report --gui`).
 
-Startup does only what the first hotkey press needs (config, the pre-created form, the key
-grab); everything else (outbox, drafts, statuses) starts on workers after the event loop runs.
+Startup does only what the tray needs (config, the key grab, the tray or its window); the form is
+pre-created on the loop turn after `ready`, and everything else (outbox, drafts, error and status
+watchers) starts on workers after that.
 """
 
 from __future__ import annotations
@@ -20,17 +21,18 @@ from PySide6.QtWidgets import QApplication, QWidget
 from ui.core_worker import CoreWorker
 from ui.hotkey import GlobalHotkey, HotkeyError, HotkeyUnavailable, bind_global_hotkey
 from ui.outbox_worker import OutboxWorker
-from ui.report_flow import ReportFlow
 from ui.single_instance import OPEN_FORM, InstanceServer, ask_running_instance, server_name
 from ui.tray import AppFace, TrayActions
 
 log = logging.getLogger("reporter_app.ui")
+WATCHERS_DELAY_MS = 500  # background watchers start this long after the tray is ready
 TRACE_ENV = "REPORTER_APP_TRACE"  # "1": print timing events (monotonic clock) on stdout, for bench/ and tests
 
 
-def trace(event: str) -> None:
+def trace(event: str, detail: str = "") -> None:
+    """`trace <event> <monotonic>[ <detail>]`: the detail (a notice's title) goes last, so it may hold spaces."""
     if os.environ.get(TRACE_ENV) == "1":
-        print(f"trace {event} {time.monotonic():.6f}", flush=True)
+        print(f"trace {event} {time.monotonic():.6f}" + (f" {detail}" if detail else ""), flush=True)
 
 
 class _FirstPaint(QObject):
@@ -53,7 +55,9 @@ class ReporterApp(QObject):
         self.ctx = ctx
         self.core = CoreWorker(self)
         self.outbox = OutboxWorker(ctx, self.core, self)
-        self.flow = ReportFlow(ctx, self.core, self)
+        self._flow: Any = None  # ui.report_flow.ReportFlow, made by the `flow` property (after `ready`)
+        self.error_watch: Any = None  # ui.error_watch.ErrorWatch, started a moment after `ready`
+        self.replay: Any = None  # ui.replay_control.ReplayController, installed with the flow
         self.hotkey: GlobalHotkey | None = None
         self.hotkey_state = self._bind_hotkey()
         hotkey_text = str(self.hotkey.shortcut) if self.hotkey else ""
@@ -61,8 +65,6 @@ class ReporterApp(QObject):
         self.face = AppFace(self.actions, self, force_window=force_window)
         self._windows: dict[str, Any] = {}
         self._first_paint = _FirstPaint(self)
-        self.flow.form.installEventFilter(self._first_paint)
-        self.flow.form_will_show.connect(self._form_will_show)
         self.actions.report_requested.connect(lambda: self.flow.open_form())
         self.actions.my_reports_requested.connect(self.show_my_reports)
         self.actions.outbox_requested.connect(self.show_my_reports)
@@ -72,14 +74,35 @@ class ReporterApp(QObject):
         self.outbox.report_filed.connect(lambda key, url, title: self.face.notify(f"Filed as {key}", title))
         self.outbox.report_needs_attention.connect(
             lambda title, message: self.face.notify("A report needs attention", f"{title}: {message}", True))
-        self.flow.report_queued.connect(lambda *_: self.outbox.kick())
-        self.flow.report_failed.connect(lambda reason: self.face.notify("The report was not saved", reason, True))
-        self.error_watch = self._start_error_watch()
-        from ui.replay_control import install_replay  # screen replay (docs/replay.md): tray entry, form item
+        from ui.status_watch import StatusWatch  # ticket status notices (docs/ui.md); starts after `ready`
 
-        self.replay = install_replay(self)
+        self.status_watch = StatusWatch(ctx, self.core, self.face, self.show_my_reports, parent=self)
+        self.outbox.report_filed.connect(lambda *_: self.status_watch.report_filed())
         if self.hotkey_state.startswith("not available") or self.hotkey_state.startswith("not bound"):
             QTimer.singleShot(0, lambda: self.face.notify("Shortcut not available", self.hotkey_state, True))
+
+    @property
+    def flow(self) -> Any:
+        """The report flow with its pre-created form. Made on the loop turn after `ready` (start), not before:
+        its imports and widgets are ~0.1 s the tray does not need. A press before then makes it at once."""
+        if self._flow is None:
+            from ui.report_flow import ReportFlow
+
+            flow = ReportFlow(self.ctx, self.core, self)
+            self._flow = flow  # set first: install_replay reads app.flow
+            flow.form.installEventFilter(self._first_paint)
+            flow.form_will_show.connect(self._form_will_show)
+            flow.report_queued.connect(lambda *_: self.outbox.kick())
+            flow.report_failed.connect(lambda reason: self.face.notify("The report was not saved", reason, True))
+            from ui.replay_control import install_replay  # screen replay (docs/replay.md): tray entry, form item
+
+            self.replay = install_replay(self)
+        return self._flow
+
+    def _start_watchers(self) -> None:
+        """A moment after `ready`: background services nobody waits for at startup."""
+        self.error_watch = self._start_error_watch()
+        self.status_watch.start()
 
     def _bind_hotkey(self) -> str:
         text = str(self.ctx.config.get("hotkey.report") or "")
@@ -114,11 +137,22 @@ class ReporterApp(QObject):
     def start(self) -> None:
         """After the event loop runs: the first send round, and the ready mark."""
         self.outbox.start()
-        from ui.stall_monitor import start_if_traced  # opt-in GUI stall meter (REPORTER_APP_TRACE=1)
-        self._stall_monitor = start_if_traced(self)
         trace("ready")
+        QTimer.singleShot(0, self._warm_up)  # the next loop turn: pre-create the form (cheap to show later)
+        # Nothing the first hotkey press needs: a moment later, so the tray is drawn first.
+        QTimer.singleShot(WATCHERS_DELAY_MS, self._start_watchers)
 
-    def show_my_reports(self) -> None:
+    def _warm_up(self) -> None:
+        self.flow  # noqa: B018 - building the form once, now, is what makes the hotkey instant later
+        # The stall meter (REPORTER_APP_TRACE=1) measures the running app from here on: the one-off build of the
+        # pre-created form above is start-up work, not a stall caused by sending or polling.
+        from ui.stall_monitor import start_if_traced
+
+        self._stall_monitor = start_if_traced(self)
+        trace("warm")
+
+    def show_my_reports(self, report_id: str = "", key: str = "") -> None:
+        """My reports; with a report id (a clicked status notice), that report selected."""
         from ui.my_reports import MyReportsWindow
 
         window = self._windows.get("my_reports")
@@ -126,6 +160,8 @@ class ReporterApp(QObject):
             window = MyReportsWindow(self.ctx, self.core, self.outbox)
             self._windows["my_reports"] = window
             center_on_screen(window)
+        if report_id or key:
+            window.select_report(report_id, key)
         window.refresh()
         window.show()
         window.raise_()
@@ -140,10 +176,12 @@ class ReporterApp(QObject):
         self._windows["settings"] = dialog
 
     def quit(self) -> None:
+        self.status_watch.stop()
         self.outbox.stop()
         if self.hotkey is not None:
             self.hotkey.close()
-        self.flow.shutdown()
+        if self._flow is not None:
+            self._flow.shutdown()
         self.core.shutdown()
         self.face.hide()
         QApplication.quit()

@@ -39,6 +39,7 @@ class MyReportsWindow(QWidget):
         self.outbox = outbox
         self.rows: list[Row] = []
         self._select_key = ""  # a ticket just looked up: selected when the list arrives
+        self._select_report = ""  # a report a notice was clicked for (select_report): the same
         self.setWindowTitle("My reports")
         self.setAccessibleName("My reports")
         self.resize(960, 620)
@@ -114,12 +115,25 @@ class MyReportsWindow(QWidget):
         self.state_label.setText(f"{len(rows)} report{'s' if len(rows) != 1 else ''}, {pending} waiting to be sent"
                                  + (f", {unread} new comment{'s' if unread != 1 else ''}" if unread else ""))
         self.refresh_button.setEnabled(True)
+        if self._select_report:
+            ids = [row.report_id for row in rows]
+            if self._select_report in ids:
+                self.table.selectRow(ids.index(self._select_report))
+                self._select_key = ""  # found by report id; the key was only the fallback
+            self._select_report = ""
         if self._select_key:
             keys = [row.key for row in rows]
             if self._select_key in keys:
                 self.table.selectRow(keys.index(self._select_key))
             self._select_key = ""
         self._selection_changed()
+
+    def select_report(self, report_id: str, key: str = "") -> None:
+        """Select this report (or, for a ticket followed by key, that key) once the list arrives.
+
+        Rows come from the core worker, so the choice waits for the next `show_rows`; call `refresh()` after."""
+        self._select_report = report_id
+        self._select_key = key
 
     def _select_after_refresh(self, key: str) -> None:
         self._select_key = key

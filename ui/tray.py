@@ -81,6 +81,8 @@ class AppFace(QObject):
         self.actions = actions
         self.tray: QSystemTrayIcon | None = None
         self.window: FallbackWindow | None = None
+        # The balloon on screen now: QSystemTrayIcon.messageClicked does not say which one was clicked.
+        self.last_title = ""
         if QSystemTrayIcon.isSystemTrayAvailable() and not force_window:
             self.menu = QMenu()
             self.menu.addActions(actions.all()[:4])
@@ -101,6 +103,7 @@ class AppFace(QObject):
             self.actions.report.trigger()
 
     def notify(self, title: str, message: str, attention: bool = False) -> None:
+        self.last_title = title
         if self.tray is not None:
             icon = QSystemTrayIcon.MessageIcon.Warning if attention else QSystemTrayIcon.MessageIcon.Information
             self.tray.showMessage(title, message, icon, 8000)

@@ -65,7 +65,7 @@ def test_gui_event_loop_never_stalls_while_sending_and_polling(xvfb: XServer, re
                                                         "REPORTER_APP_NO_TRAY": "1"})
         stalls: list[tuple[float, int]] = []
         try:
-            app.wait_trace("ready", timeout=30)
+            app.wait_trace("warm", timeout=30)
             name = server_name(ctx.paths.data_dir)
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and _filed(ctx.paths.outbox_db) < REPORTS:
