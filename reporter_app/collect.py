@@ -107,7 +107,25 @@ def collect_headless(config: Any, *, screenshot: bool) -> Evidence:
         evidence.errors["screenshot"] = "not requested (--no-screenshot)"
     collect_system(config, scrubber, evidence)
     collect_logs(config, scrubber, evidence)
+    collect_foreground_activity(config, evidence)
     return evidence
+
+
+def collect_foreground_activity(config: Any, evidence: Evidence) -> None:
+    """Without the tray app there is no history of window changes: record the window in front at capture time.
+
+    The running app keeps the real timeline (capture.activity.ActivityRecorder) and puts it in its reports.
+    """
+    if int(config.get("capture.activity_events") or 0) <= 0:
+        return
+    foreground = (evidence.system or {}).get("foreground")
+    if not foreground:
+        return
+    from reporter_app.clock import SystemClock, utc_iso
+
+    evidence.activity = [{"at": utc_iso(SystemClock().now()), "title": str(foreground.get("title") or ""),
+                          "process": str(foreground.get("process") or ""),
+                          "window_class": str(foreground.get("window_class") or "")}]
 
 
 def _scrub_values(value: Any, scrubber: Any, counts: Counter[str]) -> Any:

@@ -144,7 +144,7 @@ class ReporterApp(QObject):
 
     def _warm_up(self) -> None:
         self.flow  # noqa: B018 - building the form once, now, is what makes the hotkey instant later
-        # The stall meter (REPORTER_APP_TRACE=1) measures the running app from here on: the one-off build of the
+        # The stall meter (REPORTER_APP_STALL_METER=1) measures the running app from here on: the one-off build of the
         # pre-created form above is start-up work, not a stall caused by sending or polling.
         from ui.stall_monitor import start_if_traced
 

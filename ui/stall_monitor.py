@@ -1,4 +1,4 @@
-"""Opt-in GUI-thread stall meter (REPORTER_APP_TRACE=1): how late a fast timer fires is how long the event loop
+"""Opt-in GUI-thread stall meter (REPORTER_APP_STALL_METER=1): how late a fast timer fires is how long the event loop
 was blocked. Prints `stall <max_ms> <ticks>` on stdout once a second, so tests and bench/ can read the worst stall
 without instrumenting the widgets. Off (not even created) in normal use.
 """
@@ -45,7 +45,8 @@ class StallMonitor(QObject):
 
 
 def start_if_traced(parent: QObject) -> StallMonitor | None:
-    if os.environ.get("REPORTER_APP_TRACE") != "1":
+    # Its own switch, not REPORTER_APP_TRACE: a 10 ms timer costs ~1% of a core and would spoil idle-CPU figures.
+    if os.environ.get("REPORTER_APP_STALL_METER") != "1":
         return None
     monitor = StallMonitor(parent)
     monitor.start()

@@ -1,7 +1,7 @@
 """The GUI thread never stalls more than 50 ms while the outbox sends through a slow (trickling) proxy to the
 real Redmine and My reports polls the tickets' statuses through it too.
 
-Measured inside the real app by ui/stall_monitor.py (REPORTER_APP_TRACE=1): a 10 ms timer whose lateness is the
+Measured inside the real app by ui/stall_monitor.py (REPORTER_APP_STALL_METER=1): a 10 ms timer whose lateness is the
 time the event loop was blocked, printed as `stall <max_ms> <ticks>` once a second.
 """
 
@@ -62,7 +62,8 @@ def test_gui_event_loop_never_stalls_while_sending_and_polling(xvfb: XServer, re
         keys = queue_reports(ctx, REPORTS, "gui responsive")
         ctx.outbox.close()
         app = start_app(xvfb, reporter_home, extra_env={"REPORTER_APP_TRACKER_TOKEN": str(redmine.reporter_api_key),
-                                                        "REPORTER_APP_NO_TRAY": "1"})
+                                                        "REPORTER_APP_NO_TRAY": "1",
+                                                        "REPORTER_APP_STALL_METER": "1"})
         stalls: list[tuple[float, int]] = []
         try:
             app.wait_trace("warm", timeout=30)
