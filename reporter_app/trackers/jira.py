@@ -53,7 +53,8 @@ from reporter_app.trackers.jira_text import (
     wiki_description,
     wiki_occurrence,
 )
-from reporter_app.trackers.markdown_text import parse_pairs, string_list
+from reporter_app.config.options import parse_pairs
+from reporter_app.trackers.markdown_text import string_list
 
 FLAVORS = ("cloud", "datacenter")
 DEFAULT_PRIORITY_MAP = ("P1=Highest", "P2=High", "P3=Medium", "P4=Low")

@@ -161,21 +161,6 @@ def occurrence_body(report: Report, uploads: Sequence[Upload], links: Mapping[st
     return "\n\n".join(blocks) + "\n"
 
 
-def parse_pairs(value: object, setting: str) -> dict[str, str]:
-    """'KEY=value' entries (a TOML array of strings, how config declares maps) as a dict."""
-    if isinstance(value, Mapping):
-        return {str(k).strip(): str(v).strip() for k, v in value.items()}
-    if isinstance(value, str):
-        value = [value]
-    pairs: dict[str, str] = {}
-    for entry in value if isinstance(value, (list, tuple)) else ():
-        key, sep, name = str(entry).partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"tracker.{setting}: {entry!r} should look like 'KEY=value'")
-        pairs[key.strip()] = name.strip()
-    return pairs
-
-
 def string_list(value: object) -> list[str]:
     """A list setting (or a comma-separated string) without blanks."""
     if isinstance(value, str):

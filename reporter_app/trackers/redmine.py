@@ -23,7 +23,7 @@ import requests
 
 from reporter_app.bundle import Bundle
 from reporter_app.clock import Clock, SystemClock, parse_utc_iso
-from reporter_app.config.options import Option
+from reporter_app.config.options import Option, parse_pairs
 from reporter_app.model import Priority, Report
 from reporter_app.trackers.attribution import with_author
 from reporter_app.trackers.base import (
@@ -371,21 +371,6 @@ class RedmineTracker(Tracker):
             return f"Redmine refused it (422): {detail or 'no reason given'}"
         return f"{where} answered {status} {response.reason or ''}".rstrip() + (f": {detail}" if detail else "") \
             + (f" ({what})" if what else "")
-
-
-def parse_pairs(value: object, setting: str) -> dict[str, str]:
-    """'KEY=value' entries (a TOML array of strings) or a table, as a dict."""
-    if isinstance(value, Mapping):
-        return {str(k).strip(): str(v).strip() for k, v in value.items()}
-    if isinstance(value, str):
-        value = [value]
-    pairs: dict[str, str] = {}
-    for entry in value if isinstance(value, (list, tuple)) else ():
-        key, sep, name = str(entry).partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"tracker.{setting}: {entry!r} should look like 'KEY=value'")
-        pairs[key.strip()] = name.strip()
-    return pairs
 
 
 def _subject(report: Report) -> str:
