@@ -50,6 +50,7 @@ from reporter_app.trackers.http import (
     timeouts,
 )
 from reporter_app.trackers.markdown_text import (
+    classification_labels,
     body_has_key,
     has_occurrence,
     issue_body,
@@ -145,6 +146,8 @@ class GitHubTracker(Tracker):
                "tracker.project)."),
         Option("labels", list, ("reporter-app",), "Labels on every new issue. The first one is how reporter-app "
                "finds its issues again after a crash, so keep it stable."),
+        Option("classify_with_labels", bool, True, "Also label new issues impact-<level>, reach-<level> and component-<name> "
+               "(the priority label P1-P4 is always added)."),
         Option("attachments_repository", str, "", "owner/name that stores screenshots and logs (committed through "
                "the contents API and linked from the issue); empty: no files, log excerpts only."),
         Option("attachments_branch", str, "reporter-app-attachments", "Existing branch of the attachments "
@@ -168,6 +171,7 @@ class GitHubTracker(Tracker):
         self.attachments_repo = Repo.parse(attachments, "attachments_repository") if attachments else None
         self.branch = str(settings.get("attachments_branch") or "reporter-app-attachments")
         self.labels = string_list(settings.get("labels", ("reporter-app",)))
+        self.classify = bool(settings.get("classify_with_labels", True))
         self.max_attachment_bytes = int(float(settings.get("max_attachment_mb") or 25.0) * 1024 * 1024)
         self.excerpt_lines = int(settings.get("log_excerpt_lines", 40))
         self.scan_limit = int(settings.get("find_scan_limit") or 300)
@@ -220,7 +224,7 @@ class GitHubTracker(Tracker):
         payload: dict[str, Any] = {"title": title(report), "body": body}
         # The priority as a label ("P2"): GitHub has no priority field, and statuses() reads it back so
         # the SLA follows engineering when they relabel it.
-        labels = [*self.labels, report.priority.value]
+        labels = [*self.labels, *(classification_labels(report) if self.classify else [report.priority.value])]
         payload["labels"] = list(dict.fromkeys(labels))
         issue = self.http.json("POST", f"{self.repo.path}/issues", json_body=payload)
         if not isinstance(issue, dict) or "number" not in issue:

@@ -38,6 +38,7 @@ from reporter_app.trackers.base import (
 from reporter_app.trackers.fitting import Upload, fit_attachments
 from reporter_app.trackers.http import HttpClient, body_excerpt, http_status, timeouts
 from reporter_app.trackers.markdown_text import (
+    classification_labels,
     body_has_key,
     has_occurrence,
     is_ours,
@@ -59,6 +60,8 @@ class GitLabTracker(Tracker):
                "`reporter-app login` or REPORTER_APP_TRACKER_TOKEN.", secret=True),
         Option("labels", list, ("reporter-app",), "Labels on every new issue (created in the project if missing). "
                "The first one is how reporter-app finds its issues again after a crash, so keep it stable."),
+        Option("classify_with_labels", bool, True, "Also label new issues impact-<level>, reach-<level> and component-<name> "
+               "(the priority label P1-P4 is always added)."),
         Option("max_attachment_mb", float, 100.0, "The instance's maximum attachment size (Admin -> Settings -> "
                "General -> Account and limit; gitlab.com: 100). Bigger screenshots are shrunk and logs trimmed.",
                minimum=0.01, maximum=10240),
@@ -80,6 +83,7 @@ class GitLabTracker(Tracker):
         # A path goes in one URL segment: "acme/app" -> "acme%2Fapp", as GitLab documents.
         self.project_path = f"/projects/{quote(self.project, safe='')}"
         self.labels = string_list(settings.get("labels", ("reporter-app",)))
+        self.classify = bool(settings.get("classify_with_labels", True))
         self.max_attachment_bytes = int(float(settings.get("max_attachment_mb") or 100.0) * 1024 * 1024)
         self.excerpt_lines = int(settings.get("log_excerpt_lines", 40))
         self.scan_limit = int(settings.get("find_scan_limit") or 300)
@@ -146,7 +150,8 @@ class GitLabTracker(Tracker):
             "description": issue_body(report, uploads, links, notes, MAX_DESCRIPTION, self.excerpt_lines),
         }
         # The priority as a label ("P2"; statuses() also reads scoped "priority::P2"), for the SLA clock.
-        payload["labels"] = ",".join(dict.fromkeys([*self.labels, report.priority.value]))
+        extra = classification_labels(report) if self.classify else [report.priority.value]
+        payload["labels"] = ",".join(dict.fromkeys([*self.labels, *extra]))
         issue = self.http.json("POST", f"{self.project_path}/issues", json_body=payload)
         if not isinstance(issue, dict) or "iid" not in issue:
             raise RefusedError(f"GitLab created the issue in {self.project} but answered without its iid")

@@ -170,3 +170,12 @@ def string_list(value: object) -> list[str]:
     else:
         return []
     return [text for text in (str(v).strip() for v in items) if text]
+
+
+def classification_labels(report: Report) -> list[str]:
+    """The priority and the reporter's impact, reach and component as labels, for trackers whose issues have no
+    fields for them (GitHub, GitLab): engineers filter by them, and the poller reads the priority back."""
+    labels = [report.priority.value, f"impact-{report.impact.value}", f"reach-{report.reach.value}"]
+    if report.component:
+        labels.append(f"component-{report.component}")
+    return labels

@@ -45,7 +45,8 @@ def test_create_commits_files_and_files_a_readable_issue(github: FakeGitHub, mak
     assert ref == TicketRef("github", "#1", "https://github.com/acme/app/issues/1")
     issue = github.repos["acme/app"].issues[1]
     assert issue["title"] == "Save button does nothing"
-    assert [lb["name"] for lb in issue["labels"]] == ["reporter-app", "bug", "P2"]  # the priority as a label
+    # The configured labels, then priority, impact and reach: GitHub issues have no fields for them.
+    assert [lb["name"] for lb in issue["labels"]] == ["reporter-app", "bug", "P2", "impact-major", "reach-my_team"]
     body = issue["body"]
     for heading in ("### What happened", "### Steps to reproduce", "### Impact", "### Screenshot",
                     "### Attachments", "### Log excerpts"):

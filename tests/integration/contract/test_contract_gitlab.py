@@ -43,7 +43,8 @@ def test_create_uploads_then_files_issue_with_links(gitlab: FakeGitLab, make_tra
     assert ref == TicketRef("gitlab", "#1", "https://gitlab.example.com/acme/app/-/issues/1")
     fake = gitlab.projects[7]
     issue = fake.issues[1]
-    assert issue["labels"] == ["reporter-app", "bug", "P2"] and fake.labels == {"reporter-app", "bug", "P2"}
+    expected = ["reporter-app", "bug", "P2", "impact-major", "reach-my_team"]
+    assert issue["labels"] == expected and fake.labels == set(expected)
     uploads = {url.rsplit("/", 1)[1]: (url, data) for url, (_, data) in fake.uploads.items()}
     assert uploads["screenshot.png"][1] == (bundle.path / "screenshot.png").read_bytes()
     assert uploads["app.txt"][1] == (bundle.path / "logs/app.txt").read_bytes()
