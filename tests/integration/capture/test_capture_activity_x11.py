@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -66,12 +67,27 @@ def wait_for_event(recorder: ActivityRecorder, count: int, timeout: float = 5.0)
         recorder.poll()
 
 
+def settle_active(window_id: int) -> None:
+    """openbox may still be focusing the window mapped last when --sync returns: wait until ours stays active."""
+    stable, deadline = 0, time.monotonic() + 10
+    while stable < 3 and time.monotonic() < deadline:
+        active = subprocess.run(["xdotool", "getactivewindow"], capture_output=True, text=True).stdout.strip()
+        if active == str(window_id):
+            stable += 1
+        else:
+            stable = 0
+            subprocess.run(["xdotool", "windowactivate", "--sync", str(window_id)], capture_output=True)
+        time.sleep(0.05)
+    assert stable >= 3, f"window {window_id} never stayed active"
+
+
 def test_recorder_follows_window_switches(windows: tuple[Any, Windows]) -> None:
     server, owned = windows
     editor = owned.create("Editor - notes.txt", "Editor")
     browser = owned.create("Browser - token=abc123secret", "Browser")
     ids = {"editor": editor.id, "browser": browser.id}
     server.run("xdotool", "windowactivate", "--sync", str(ids["editor"]))
+    settle_active(ids["editor"])  # DISPLAY is the fixture's (monkeypatched)
 
     recorder = ActivityRecorder(Scrubber(), maxlen=10)
     assert recorder.start(), recorder.unavailable
