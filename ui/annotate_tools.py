@@ -12,6 +12,7 @@ the bottom of TOOL_IDS and never rename one.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -41,15 +42,15 @@ def _rect(points: Sequence[QPointF]) -> QRectF:
     return QRectF(points[0], points[-1]).normalized()
 
 
-class Annotation:
+class Annotation(ABC):
     """One mark on the image, in image coordinates."""
 
     tool_id: str = ""
     destroys_pixels = False
 
+    @abstractmethod
     def draw(self, painter: QPainter) -> None:
         """Paint on any surface whose coordinates are the image's (the view sets a scale)."""
-        raise NotImplementedError
 
     def apply(self, image: QImage) -> None:
         """Paint onto the full-resolution image."""
@@ -200,7 +201,7 @@ class Pixelate(BlackBox):
         painter.end()
 
 
-class Tool:
+class Tool(ABC):
     """Turns the points of one drag (image coordinates) into an annotation, or None (too small)."""
 
     id: str = ""
@@ -209,8 +210,9 @@ class Tool:
     help: str = ""
     needs_text = False  # the editor asks for the text before calling `annotation`
 
+    @abstractmethod
     def annotation(self, points: Sequence[QPointF], style: Style, text: str = "") -> Annotation | None:
-        raise NotImplementedError
+        """The mark these points make, or None when the drag was too small to mean anything."""
 
     @staticmethod
     def _big_enough(rect: QRectF) -> bool:

@@ -13,6 +13,7 @@ Patterns are anchored and linear (no nested quantifiers) so arbitrary text can't
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import Enum
 
@@ -32,14 +33,16 @@ class Start:
     fatal: bool  # an uncaught crash (panic, "Unhandled exception"), not an error that was logged
 
 
-class TraceRules:
+class TraceRules(ABC):
     language = ""
 
+    @abstractmethod
     def start(self, line: str) -> Start | None:
-        raise NotImplementedError
+        """Whether `line` opens a trace of this language, and in which state."""
 
+    @abstractmethod
     def step(self, state: str, line: str) -> tuple[Step, str]:
-        raise NotImplementedError
+        """What `line` does to an open trace in `state`: continue, end before it, end with it; and the next state."""
 
 
 def _c(pattern: str) -> re.Pattern[str]:
