@@ -32,6 +32,13 @@ class PriorityRule:
             return False
         return self.money_lost is None or self.money_lost == money_lost
 
+    def as_mapping(self) -> dict[str, Any]:
+        """The rule as a config table (`[[priority.rules]]`), leaving out the conditions it does not have."""
+        conditions = {"impact": self.impact and self.impact.value, "reach": self.reach and self.reach.value,
+                      "min_users": self.min_users, "money_lost": self.money_lost}
+        return {**{k: v for k, v in conditions.items() if v is not None},
+                "priority": self.priority.value, "reason": self.reason}
+
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> PriorityRule:
         def optional(name: str, kind: Any) -> Any:

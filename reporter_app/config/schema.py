@@ -22,6 +22,7 @@ from typing import Any
 from reporter_app.config.errors import ValueProblem, closest, describe
 from reporter_app.config.options import Option
 from reporter_app.model import Impact, Priority, Reach, Role
+from reporter_app.severity import DEFAULT_RULES
 
 
 def _values(enum: Any) -> tuple[str, ...]:
@@ -411,17 +412,8 @@ TABLE_ARRAYS: dict[str, TableArray] = {
                 Option("priority", str, None, "The suggested priority.", choices=_values(Priority), required=True),
                 Option("reason", str, "", "Shown next to the suggestion."),
             ),
-            # The same rules as reporter_app.severity.DEFAULT_RULES (a test keeps them equal).
-            default=(
-                {"money_lost": True, "priority": "P1", "reason": "money is being lost"},
-                {"min_users": 101, "priority": "P1", "reason": "more than 100 users are affected"},
-                {"impact": "blocker", "reach": "many_users", "priority": "P1", "reason": "many users cannot continue"},
-                {"impact": "blocker", "priority": "P2", "reason": "someone cannot continue"},
-                {"impact": "major", "reach": "many_users", "priority": "P2", "reason": "many users need a workaround"},
-                {"impact": "major", "priority": "P3", "reason": "works with a workaround"},
-                {"impact": "minor", "reach": "many_users", "priority": "P3", "reason": "annoys many users"},
-                {"priority": "P4", "reason": "not blocking anyone"},
-            ),
+            # Declared once, in reporter_app.severity, where they are applied.
+            default=tuple(rule.as_mapping() for rule in DEFAULT_RULES),
             check_entry=None,
             merge_by=None,
         ),

@@ -46,14 +46,15 @@ from reporter_app.trackers.http import (
     HttpClient,
     body_excerpt,
     http_status,
+    json_object,
     parse_retry_after,
     timeouts,
 )
 from reporter_app.trackers.markdown_text import (
     classification_labels,
-    body_has_key,
     has_occurrence,
     issue_body,
+    newest_issue_with_key,
     occurrence_body,
     string_list,
     title,
@@ -100,11 +101,8 @@ def _rate_limited(response: requests.Response) -> bool:
 
 def _github_detail(response: requests.Response) -> str:
     """GitHub's {"message", "errors": [{"resource","field","code","message"}]} as one readable line."""
-    try:
-        data = response.json()
-    except ValueError:
-        return body_excerpt(response)
-    if not isinstance(data, dict):
+    data = json_object(response)
+    if data is None:
         return body_excerpt(response)
     parts = [str(data.get("message") or "").strip()]
     for error in data.get("errors") or []:
@@ -200,22 +198,12 @@ class GitHubTracker(Tracker):
         if not key:
             return None
         self.require_token()
-        # Labels are dropped for tokens without push access, so after the labelled scan one unfiltered
-        # page of the newest issues is searched too.
-        scans: list[tuple[dict[str, Any], int]] = []
-        if self.labels:
-            scans.append(({"labels": self.labels[0]}, max(self.scan_limit // PAGE, 1)))
-        scans.append(({}, 1))
-        for extra, pages in scans:
-            for page in range(1, pages + 1):
-                issues = self.http.json("GET", f"{self.repo.path}/issues", params={
-                    **extra, "state": "all", "sort": "created", "direction": "desc", "per_page": PAGE, "page": page})
-                for issue in issues or []:
-                    if "pull_request" not in issue and body_has_key(issue.get("body") or "", key):
-                        return self._ref(issue)
-                if len(issues or []) < PAGE:
-                    break
-        return None
+        issue = newest_issue_with_key(
+            lambda extra, page: self.http.json("GET", f"{self.repo.path}/issues", params={
+                **extra, "state": "all", "sort": "created", "direction": "desc", "per_page": PAGE, "page": page}),
+            self.labels, self.scan_limit, PAGE,
+            lambda issue: None if "pull_request" in issue else issue.get("body") or "", key)
+        return self._ref(issue) if issue is not None else None
 
     def create(self, report: Report, bundle: Bundle) -> TicketRef:
         self.require_token()

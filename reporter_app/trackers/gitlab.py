@@ -36,13 +36,19 @@ from reporter_app.trackers.base import (
     TrackerError,
 )
 from reporter_app.trackers.fitting import Upload, fit_attachments
-from reporter_app.trackers.http import HttpClient, body_excerpt, http_status, timeouts
+from reporter_app.trackers.http import (
+    HttpClient,
+    body_excerpt,
+    http_status,
+    json_object,
+    timeouts,
+)
 from reporter_app.trackers.markdown_text import (
     classification_labels,
-    body_has_key,
     has_occurrence,
     is_ours,
     issue_body,
+    newest_issue_with_key,
     occurrence_body,
     string_list,
     title,
@@ -125,22 +131,11 @@ class GitLabTracker(Tracker):
         if not key:
             return None
         self.require_token()
-        # Labels set by a Guest are silently ignored, so one unfiltered page of the newest issues follows.
-        scans: list[tuple[dict[str, Any], int]] = []
-        if self.labels:
-            scans.append(({"labels": self.labels[0]}, max(self.scan_limit // PAGE, 1)))
-        scans.append(({}, 1))
-        for extra, pages in scans:
-            for page in range(1, pages + 1):
-                issues = self.http.json("GET", f"{self.project_path}/issues", params={
-                    **extra, "state": "all", "order_by": "created_at", "sort": "desc", "per_page": PAGE,
-                    "page": page}) or []
-                for issue in issues:
-                    if body_has_key(issue.get("description") or "", key):
-                        return self._ref(issue)
-                if len(issues) < PAGE:
-                    break
-        return None
+        issue = newest_issue_with_key(
+            lambda extra, page: self.http.json("GET", f"{self.project_path}/issues", params={
+                **extra, "state": "all", "order_by": "created_at", "sort": "desc", "per_page": PAGE, "page": page}),
+            self.labels, self.scan_limit, PAGE, lambda issue: issue.get("description") or "", key)
+        return self._ref(issue) if issue is not None else None
 
     def create(self, report: Report, bundle: Bundle) -> TicketRef:
         self.require_token()
@@ -289,11 +284,8 @@ class GitLabTracker(Tracker):
 
 def _gitlab_detail(response: requests.Response) -> str:
     """GitLab's {"message": "..."} or {"message": {"field": ["problem"]}} or {"error": "..."} as one line."""
-    try:
-        data = response.json()
-    except ValueError:
-        return body_excerpt(response)
-    if not isinstance(data, dict):
+    data = json_object(response)
+    if data is None:
         return body_excerpt(response)
     message = data.get("message", data.get("error"))
     if isinstance(message, dict):

@@ -88,6 +88,15 @@ def http_status(error: TrackerError) -> int | None:
     return status if isinstance(status, int) else None
 
 
+def json_object(response: requests.Response) -> dict[str, Any] | None:
+    """The body as a JSON object; None when it is not JSON or is JSON of another shape (vendors' error pages)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def body_excerpt(response: requests.Response) -> str:
     """The start of a response body for an error message: JSON `message`/`error`/`errors` or plain text."""
     try:

@@ -23,7 +23,7 @@ import requests
 
 from reporter_app.bundle import Bundle
 from reporter_app.clock import Clock, SystemClock
-from reporter_app.config.options import Option
+from reporter_app.config.options import Option, parse_pairs
 from reporter_app.model import Priority, Report
 from reporter_app.trackers.attribution import comment_author, with_author
 from reporter_app.trackers.base import (
@@ -40,7 +40,13 @@ from reporter_app.trackers.base import (
     TrackerError,
 )
 from reporter_app.trackers.fitting import Upload, fit_attachments
-from reporter_app.trackers.http import HttpClient, body_excerpt, http_status, timeouts
+from reporter_app.trackers.http import (
+    HttpClient,
+    body_excerpt,
+    http_status,
+    json_object,
+    timeouts,
+)
 from reporter_app.trackers.jira_meta import Metadata, load_metadata
 from reporter_app.trackers.jira_text import (
     KEY_LINE,
@@ -53,7 +59,6 @@ from reporter_app.trackers.jira_text import (
     wiki_description,
     wiki_occurrence,
 )
-from reporter_app.config.options import parse_pairs
 from reporter_app.trackers.markdown_text import string_list
 
 FLAVORS = ("cloud", "datacenter")
@@ -364,11 +369,8 @@ class JiraTracker(Tracker):
 
 def jira_detail(response: requests.Response) -> str:
     """Jira's {"errorMessages": [...], "errors": {"field": "message"}} as one readable line."""
-    try:
-        data = response.json()
-    except ValueError:
-        return body_excerpt(response)
-    if not isinstance(data, dict):
+    data = json_object(response)
+    if data is None:
         return body_excerpt(response)
     parts = [str(m) for m in data.get("errorMessages") or []]
     errors = data.get("errors")

@@ -11,9 +11,10 @@ The ticket's identity travels as hidden HTML comments that both renderers drop f
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from reporter_app.clock import utc_iso
 from reporter_app.model import Report
@@ -179,3 +180,27 @@ def classification_labels(report: Report) -> list[str]:
     if report.component:
         labels.append(f"component-{report.component}")
     return labels
+
+
+def newest_issue_with_key(list_page: Callable[[dict[str, Any], int], list[dict[str, Any]] | None],
+                          labels: Sequence[str], scan_limit: int, page_size: int,
+                          body_of: Callable[[dict[str, Any]], str | None], key: str) -> dict[str, Any] | None:
+    """The newest issue whose body carries `key`'s hidden marker: listing (strongly consistent), never search.
+
+    First the issues with our first label (up to `scan_limit`), then one unfiltered page of the newest: the label can
+    be dropped silently (GitHub without push access, a GitLab Guest). `body_of` returns None for what is not an issue.
+    """
+    scans: list[tuple[dict[str, Any], int]] = []
+    if labels:
+        scans.append(({"labels": labels[0]}, max(scan_limit // page_size, 1)))
+    scans.append(({}, 1))
+    for extra, pages in scans:
+        for page in range(1, pages + 1):
+            issues = list_page(extra, page) or []
+            for issue in issues:
+                body = body_of(issue)
+                if body is not None and body_has_key(body, key):
+                    return issue
+            if len(issues) < page_size:
+                break
+    return None
