@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,3 +55,66 @@ def test_never_crashes_on_arbitrary_text(lines: list[str]) -> None:
     for line in lines:
         templater.add(line)
     assert len(fingerprint_lines(lines)) == len(lines)
+
+
+# Made-up lines in a common "date time, Level  Component  message" shape: no dataset text.
+def _plugin_line(second: int, plugin: str, batch: int = 7) -> str:
+    return f"2023-03-01 10:00:{second:02d}, Info  Loader  Batch {batch}_{second} handed over to plugin {plugin}."
+
+
+def test_a_word_settled_over_many_lines_keeps_an_odd_line_apart() -> None:
+    # Ten lines with "Indexer." make it the statement's text; the one "Mailer." line is another statement.
+    lines = [_plugin_line(s, "Indexer") for s in range(12)] + [_plugin_line(40, "Mailer")]
+    templates = templates_for(lines)
+    assert len({t.id for t in templates[:12]}) == 1
+    assert templates[12].id != templates[0].id
+    assert templates[0].text == "Batch <#> handed over to plugin Indexer."
+    assert templates[12].text == "Batch <#> handed over to plugin Mailer."
+
+
+def test_a_word_that_varies_before_it_settles_becomes_a_wildcard() -> None:
+    # The same two statements' shape, but the second value comes early: Drain's usual merge.
+    lines = [_plugin_line(0, "Indexer"), _plugin_line(1, "Mailer")] + [_plugin_line(s, "Indexer") for s in range(2, 12)]
+    templates = templates_for(lines)
+    assert len({t.id for t in templates}) == 1
+    assert templates[0].text == "Batch <#> handed over to plugin <*>"
+
+
+def test_a_settled_word_that_later_takes_several_values_groups_all_its_lines_again() -> None:
+    # A run of one user name first (a burst of attempts), then others: the split-off template sees the
+    # position vary, and the second pass puts the first run's lines into that more general template.
+    users = ["root"] * 15 + ["alice", "bob", "carol", "root", "dave"]
+    lines = [f"Mar  1 10:00:{i:02d} gate authd[{100 + i}]: rejected password for {u} from 10.0.0.{i} port 22"
+             for i, u in enumerate(users)]
+    templater = LineTemplater()
+    learnt = [templater.add(line) for line in lines]
+    assert learnt[15].id != learnt[0].id  # "alice" was not merged into the settled "root" template
+    templates = templates_for(lines, LineTemplater())
+    assert len({t.id for t in templates}) == 1
+    assert templates[0].text == "rejected password for <*> from <#> port <#>"
+
+
+def test_match_prefers_the_most_general_template_that_fits() -> None:
+    templater = LineTemplater(settle_after=2)
+    for user in ("root", "root", "alice", "bob"):
+        templater.add(f"rejected password for {user} from host")
+    specific, general = templater.templates
+    assert specific.text == "rejected password for root from host"
+    assert general.text == "rejected password for <*> from host"
+    assert templater.match("rejected password for root from host") is general
+
+
+def test_masked_values_never_settle() -> None:
+    # "[<#>]" and "[]" differ only where a value was masked: that position is a value, settled or not.
+    lines = [f"worker started task {i} on queue main [{i}]" for i in range(12)] + \
+        ["worker started task 99 on queue main []"]
+    templates = templates_for(lines)
+    assert len({t.id for t in templates}) == 1
+    assert templates[0].text == "worker started task <#> on queue main <*>"
+
+
+def test_bad_settings_give_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="similarity must be between 0 and 1, got 80"):
+        LineTemplater(similarity=80)
+    with pytest.raises(ValueError, match="settle_after must be at least 1 line, got 0"):
+        LineTemplater(settle_after=0)
