@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
@@ -68,34 +69,59 @@ def taken_message(shortcut: Shortcut) -> str:
 
 
 class GlobalHotkey(QObject):
-    """A bound shortcut. `activated` is emitted on the GUI thread."""
+    """A bound shortcut. Every signal is emitted on the GUI thread.
+
+    X11, Windows and macOS bind at once (the constructor raises when they can't). The Wayland portal answers
+    later, possibly after asking the user: until then `confirmed` is False, and its outcome arrives as `bound`
+    (with the trigger the desktop shows, which the user may have changed) or `failed` (a HotkeyError;
+    HotkeyUnavailable when the desktop has no way at all).
+    """
 
     activated = Signal()
+    bound = Signal(str)
+    failed = Signal(object)
 
     def __init__(self, shortcut: Shortcut, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.shortcut = shortcut
+        self.confirmed = True
 
     def close(self) -> None:
         """Release the grab."""
 
 
+def session_kind(platform: str, environ: Mapping[str, str]) -> str:
+    """Which global-shortcut mechanism applies: "windows", "macos", "wayland", "x11" or "none" (no display)."""
+    if platform == "win32":
+        return "windows"
+    if platform == "darwin":
+        return "macos"
+    # A Wayland session with DISPLAY set still has XWayland, but key grabs there only see XWayland clients.
+    if environ.get("XDG_SESSION_TYPE") == "wayland" or (environ.get("WAYLAND_DISPLAY") and not environ.get("DISPLAY")):
+        return "wayland"
+    return "x11" if environ.get("DISPLAY") else "none"
+
+
 def bind_global_hotkey(text: str, parent: QObject | None = None) -> GlobalHotkey:
-    """Bind `text` for this session; raises HotkeyError/HotkeyUnavailable with a message for the user."""
+    """Bind `text` for this session; raises HotkeyError/HotkeyUnavailable with a message for the user.
+
+    On Wayland the returned hotkey is not confirmed yet: see GlobalHotkey's `bound` and `failed`.
+    """
     shortcut = parse_shortcut(text)
-    if sys.platform == "win32":
+    kind = session_kind(sys.platform, os.environ)
+    if kind == "windows":
         from ui.hotkey_windows import WindowsHotkey
 
         return WindowsHotkey(shortcut, parent)
-    if sys.platform == "darwin":
-        raise HotkeyUnavailable("a global shortcut is not available on macOS yet; use the tray menu's "
-                                "\"Report a problem\"")
-    if os.environ.get("XDG_SESSION_TYPE") == "wayland" or (os.environ.get("WAYLAND_DISPLAY")
-                                                           and not os.environ.get("DISPLAY")):
-        # Key grabs only see XWayland clients; the GlobalShortcuts portal is the way (not wired yet).
-        raise HotkeyUnavailable("a global shortcut is not available in this Wayland session yet; bind "
-                                "`reporter-app report --gui` in your desktop's keyboard settings, or use the tray menu")
-    if not os.environ.get("DISPLAY"):
+    if kind == "macos":
+        from ui.hotkey_macos import MacHotkey
+
+        return MacHotkey(shortcut, parent)
+    if kind == "wayland":
+        from ui.hotkey_portal import PortalHotkey
+
+        return PortalHotkey(shortcut, parent)
+    if kind == "none":
         raise HotkeyUnavailable("no X11 display, so no global shortcut; use the tray menu")
     from ui.hotkey_x11 import X11Hotkey
 
