@@ -3,8 +3,10 @@ log sources, privacy; "Test connection"; and `reporter-app doctor`.
 
 Nothing here blocks the GUI thread: reading the user file, importing a backend, the keyring,
 the tracker check and the save all run off it (ui/background.py for pure work, the core worker
-for what touches the AppContext). Saving validates the new file by loading it first
-(ui/settings_model.py) and shows the loader's one-line error instead of writing a bad file.
+for what touches the AppContext). Saving edits the user's file in place, keeping their comments
+(ui/settings_model.py, reporter_app/config/edit.py), validates it by loading it first and shows the
+loader's one-line error instead of writing a bad file. After a save the running app applies the new
+settings at once (ui/reload.py); `applied` / `apply_failed` tell the dialog how that went.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from reporter_app.config import Config, Option
 from ui.background import run_in_background
 from ui.core_worker import CoreWorker
 from ui.settings_fields import LOCKED_TEXT, FieldEditor
-from ui.settings_model import Document, SettingsChange, apply_change, check_connection, field_options, read_document, save
+from ui.settings_model import Document, SettingsChange, check_connection, field_options, read_document, save
 
 GENERAL_KEYS = ("reporter.name", "reporter.email", "reporter.role", "hotkey.report", "capture.screenshot",
                 "report.default_impact")
@@ -59,14 +61,16 @@ def _backend_options(name: str) -> tuple[Option, ...]:
 
 
 class SettingsDialog(QDialog):
-    saved = Signal()  # settings_did_save: the app may re-read the config
+    saved = Signal()  # settings_did_save: the running app reloads its config (ui/reload.py)
 
     def __init__(self, ctx: Any, core: CoreWorker, hotkey_state: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.core = core
         self.config: Config = ctx.config
-        self.document: Document | None = None  # the user's file, read on a worker
+        # The user's file, read on a worker when the dialog opens: a file that is not TOML is said at once.
+        # A save reads it again (an edit made meanwhile in an editor is kept).
+        self.document: Document | None = None
         self.fields: dict[str, FieldEditor] = {}
         self.tracker_fields: dict[str, FieldEditor] = {}
         self.setWindowTitle("Reporter settings")
@@ -116,7 +120,8 @@ class SettingsDialog(QDialog):
 
     def _general_tab(self, hotkey_state: str) -> QWidget:
         form = QFormLayout()
-        info = QLabel(f"Settings are saved in {self.ctx.paths.user_config}.\nShortcut now: {hotkey_state}")
+        info = QLabel(self._info_text(hotkey_state))
+        self.info = info
         info.setWordWrap(True)
         info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(info)
@@ -287,23 +292,35 @@ class SettingsDialog(QDialog):
         self.save_button.setEnabled(not busy and self.document is not None)
         self.test_button.setEnabled(not busy)
 
+    def _info_text(self, hotkey_state: str) -> str:
+        return f"Settings are saved in {self.ctx.paths.user_config}.\nShortcut now: {hotkey_state}"
+
     def save(self) -> None:
         if self.document is None:
             return
-        change = self.change()
-        document = apply_change(self.document, self.config, change)
+        change, current = self.change(), self.config
         paths, env = self.ctx.paths, dict(self.ctx.env)
         self._busy(True)
         self._show_status("Checking and saving…")
-        run_in_background(self, lambda: save(paths, document, change, env),
-                          lambda config: self._saved(document, config), self._save_failed)
+        run_in_background(self, lambda: save(paths, current, change, env), self._saved, self._save_failed)
 
-    def _saved(self, document: Document, config: Config) -> None:
-        self.document, self.config = document, config
+    def _saved(self, config: Config) -> None:
+        self.config = config
         self._busy(False)
-        self._show_status(f"Saved to {self.ctx.paths.user_config}. Restart the app for a new shortcut or tracker "
-                          "to take effect.")
+        self._show_status(f"Saved to {self.ctx.paths.user_config}. Applying…")
         self.saved.emit()
+
+    def applied(self, result: Any) -> None:
+        """The running app took the new settings (ui/reload.Reloaded)."""
+        if result.hotkey_state:
+            self.info.setText(self._info_text(result.hotkey_state))
+        if result.problems:
+            self._show_status(" ".join(result.problems), error=True)
+        else:
+            self._show_status(f"Saved to {self.ctx.paths.user_config} and applied: no restart needed.")
+
+    def apply_failed(self, message: str) -> None:
+        self._show_status(f"Saved, but not applied: {message}", error=True)
 
     def _save_failed(self, exc: BaseException) -> None:
         self._busy(False)
@@ -312,12 +329,11 @@ class SettingsDialog(QDialog):
     def test_connection(self) -> None:
         if self.document is None:
             return
-        change = self.change()
-        document = apply_change(self.document, self.config, change)
+        change, current = self.change(), self.config
         paths, env = self.ctx.paths, dict(self.ctx.env)
         self._busy(True)
         self.check_output.setPlainText("Testing…")
-        run_in_background(self, lambda: check_connection(paths, document, change, env), self._tested,
+        run_in_background(self, lambda: check_connection(paths, current, change, env), self._tested,
                           lambda exc: self._tested([f"FAIL {exc}"]))
 
     def _tested(self, lines: list[str]) -> None:

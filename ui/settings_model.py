@@ -1,74 +1,38 @@
-"""What the settings dialog saves, without widgets: edit the user's TOML, validate it, write it atomically.
+"""What the settings dialog saves, without widgets: edit the user's TOML in place, validate it, write it atomically.
 
-Only values the user changed are written, into their own file (kept otherwise as it was, minus
-comments); defaults, the admin's file and the environment stay where they are. The new text is
-validated by loading it exactly as the app would (same system file, same environment) before the
-file is replaced, so a bad value is refused with the loader's own one-line error.
+Only values the user changed are written, into their own file; everything else in it (comments,
+blank lines, key order, sections we do not know) stays as they wrote it (reporter_app/config/edit.py,
+the same code path as `reporter-app config set`). Defaults, the admin's file and the environment
+stay where they are. The new text is validated by loading it exactly as the app would (same system
+file, same environment) before the file is replaced, so a bad value is refused with the loader's own
+one-line error and the file is kept.
 
-`tomllib` only reads; the few value types the config uses are written by `toml_value`, the
-renderer `config show` already uses, so no TOML-writing dependency is needed.
+The file is read again on the worker at save time, not reused from when the dialog opened: an edit
+made meanwhile in a text editor (or by `config set`) is kept, not overwritten.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import tempfile
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reporter_app.config import Config, ConfigError, Option, load_config
-from reporter_app.config.effective import toml_value
+from reporter_app.config import TABLE_ARRAYS, Config, Option, load_config
+from reporter_app.config import edit
 from reporter_app.fsutil import atomic_write_text
 from reporter_app.paths import AppPaths
 
-Document = dict[str, Any]
+Document = edit.Document
 # [tracker] keys every backend has; the rest belong to one backend and go when the backend changes.
 COMMON_TRACKER_KEYS = ("backend", "url", "project", "timeout_seconds")
 
 
 def read_document(path: Path) -> Document:
-    """The user's file as a nested dict ({} when there is none yet). Disk: call off the GUI thread."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-
-
-def _bare(name: str) -> bool:
-    return name.replace("_", "").replace("-", "").isalnum() and name.isascii()
-
-
-def _key(name: str) -> str:
-    return name if _bare(name) else toml_value(name)
-
-
-def dump_toml(doc: Mapping[str, Any]) -> str:
-    """Tables, sub-tables, arrays of tables and plain values: what a reporter-app config holds."""
-    lines: list[str] = []
-
-    def table(values: Mapping[str, Any], path: list[str]) -> None:
-        plain = {k: v for k, v in values.items() if not isinstance(v, dict) and not _is_table_array(v)}
-        if plain and path:
-            lines.extend(["", f"[{'.'.join(_key(p) for p in path)}]"])
-        lines.extend(f"{_key(k)} = {toml_value(v)}" for k, v in plain.items())
-        for name, value in values.items():
-            if isinstance(value, dict):
-                table(value, [*path, name])
-            elif _is_table_array(value):
-                for entry in value:
-                    lines.extend(["", f"[[{'.'.join(_key(p) for p in [*path, name])}]]"])
-                    lines.extend(f"{_key(k)} = {toml_value(v)}" for k, v in entry.items())
-
-    table(doc, [])
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def _is_table_array(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(item, dict) for item in value)
+    """The user's file as an editable document (empty when there is none yet). Disk: call off the GUI thread."""
+    return edit.read_document(path)
 
 
 @dataclass
@@ -80,6 +44,19 @@ class SettingsChange:
     secrets: dict[str, str] = field(default_factory=dict)  # option key -> token (never written to a file)
 
 
+def _log_entries(doc: Document, current: Config, logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The dialog's rows as the user would write them: the loader fills every field with its default, and
+    writing those back would clutter the user's entries; a field stays when the user's file has it or
+    when it differs from the default."""
+    defaults = {option.key: option.default for option in TABLE_ARRAYS["logs"].fields}
+    written = {str(entry.get("name")): entry for entry in edit.get_value(doc, "logs") or []}
+    entries = []
+    for entry in logs:
+        mine = written.get(str(entry.get("name")), {})
+        entries.append({k: v for k, v in entry.items() if k in mine or k == "name" or v != defaults.get(k)})
+    return entries
+
+
 def apply_change(doc: Document, current: Config, change: SettingsChange) -> Document:
     """A new document: `doc` with the changed values set. A value equal to the effective one is not
     written (it stays wherever it comes from); a locked key is never written (the loader would ignore it)."""
@@ -87,9 +64,9 @@ def apply_change(doc: Document, current: Config, change: SettingsChange) -> Docu
     backend = change.values.get("tracker.backend", current.get("tracker.backend"))
     if backend != current.get("tracker.backend"):
         # The old backend's own settings would be warned about as leftovers: drop them.
-        tracker = new.get("tracker", {})
+        tracker = edit.get_value(new, "tracker") or {}
         for name in [k for k in tracker if k not in COMMON_TRACKER_KEYS and not isinstance(tracker[k], dict)]:
-            del tracker[name]
+            edit.remove_value(new, f"tracker.{name}")
     for key, value in change.values.items():
         if current.is_locked(key):
             continue
@@ -97,36 +74,24 @@ def apply_change(doc: Document, current: Config, change: SettingsChange) -> Docu
             unchanged = current.get(key) == value and backend == current.get("tracker.backend")
         except KeyError:  # a setting of a backend that is not selected yet
             unchanged = False
-        if unchanged:
-            continue
-        *tables, leaf = key.split(".")
-        target = new
-        for name in tables:
-            target = target.setdefault(name, {})
-        target[leaf] = value
-    if change.logs is not None and not current.is_locked("logs"):
-        new["logs"] = [dict(entry) for entry in change.logs]
-        if not new["logs"]:
-            del new["logs"]
+        if not unchanged:
+            edit.set_value(new, key, value)
+    # Untouched in the dialog: leave the file's [[logs]] alone (the admin's entries are not copied into it).
+    if change.logs is not None and not current.is_locked("logs") and change.logs != current.get("logs"):
+        edit.set_table_array(new, "logs", _log_entries(new, current, change.logs))
     return new
 
 
 def validate(paths: AppPaths, text: str, env: Mapping[str, str]) -> Config:
-    """Load `text` as the user file, with the real system file and environment. Raises ConfigError
-    whose location names the real user file, not the scratch copy."""
-    with tempfile.TemporaryDirectory(prefix="reporter-app-settings-") as scratch:
-        trial = AppPaths(config_dir=Path(scratch), data_dir=paths.data_dir, system_config=paths.system_config)
-        trial.user_config.write_text(text, encoding="utf-8")
-        try:
-            return load_config(trial, env=env)
-        except ConfigError as exc:
-            exc.where = exc.where.replace(str(trial.user_config), str(paths.user_config))
-            raise
+    """Load `text` as the user file, with the real system file and environment (ConfigError naming the real file)."""
+    return edit.validate_text(paths, text, env)
 
 
-def save(paths: AppPaths, doc: Document, change: SettingsChange, env: Mapping[str, str]) -> Config:
-    """Worker: validate, store the secrets in the keyring, then replace the user file atomically."""
-    text = dump_toml(doc)
+def save(paths: AppPaths, current: Config, change: SettingsChange, env: Mapping[str, str]) -> Config:
+    """Worker: read the file as it is now, apply the change, validate, store the secrets in the keyring,
+    then replace the user file atomically. Returns the config as loaded from the written file."""
+    document = apply_change(read_document(paths.user_config), current, change)
+    text = edit.render(document)
     config = validate(paths, text, env)
     if change.secrets:
         from reporter_app.credentials import store_token
@@ -135,7 +100,7 @@ def save(paths: AppPaths, doc: Document, change: SettingsChange, env: Mapping[st
         for token in change.secrets.values():
             store_token(backend, url, token)
     atomic_write_text(paths.user_config, text)
-    return config
+    return load_config(paths, env=env)
 
 
 def field_options(config: Config, backend_options: tuple[Option, ...]) -> list[Option]:
@@ -145,13 +110,14 @@ def field_options(config: Config, backend_options: tuple[Option, ...]) -> list[O
     return common + own
 
 
-def check_connection(paths: AppPaths, doc: Document, change: SettingsChange, env: Mapping[str, str]) -> list[str]:
+def check_connection(paths: AppPaths, current: Config, change: SettingsChange, env: Mapping[str, str]) -> list[str]:
     """Worker: the tracker's own `check()` with the settings as edited (not yet saved), one line per result."""
     from reporter_app.credentials import CredentialError, get_token
     from reporter_app.trackers import load_backend
     from reporter_app.trackers.base import TrackerContext
 
-    config = validate(paths, dump_toml(doc), env)
+    document = apply_change(read_document(paths.user_config), current, change)
+    config = validate(paths, edit.render(document), env)
     backend = str(config.get("tracker.backend"))
     cls = load_backend(backend)
     settings = config.section("tracker")

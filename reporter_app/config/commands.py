@@ -1,4 +1,4 @@
-"""`reporter-app config show|check|init|path`: the CLI parses arguments, these do the work.
+"""`reporter-app config show|check|init|path|set`: the CLI parses arguments, these do the work.
 
 Each returns the exit code (0 ok, 1 failure). Normal output goes to `out`; a failure's one-line
 reasons go to `err`, which defaults to sys.stderr at call time (so the CLI contract "one-line
@@ -104,6 +104,35 @@ def _write_atomically(target: Path, text: str) -> Path | None:
         Path(temp).unlink(missing_ok=True)
         raise
     return backup
+
+
+def config_set(paths: AppPaths, env: Mapping[str, str], pairs: Sequence[str], out: TextIO, *,
+               err: TextIO | None = None) -> int:
+    """`config set KEY VALUE [KEY VALUE...]`: edit the user file in place (comments and layout kept, see
+    config/edit.py), each value read by its key's type as `--set` reads it, validated before the atomic write."""
+    from reporter_app.config.edit import set_from_text  # tomlkit: only the verbs that write pay for it
+
+    err = sys.stderr if err is None else err
+    if not pairs or len(pairs) % 2:
+        err.write("config set needs KEY VALUE pairs, e.g. config set hotkey.report Ctrl+Alt+R\n")
+        return 2
+    assignments = [(pairs[i].strip(), pairs[i + 1]) for i in range(0, len(pairs), 2)]
+    try:
+        result = set_from_text(paths, assignments, env)
+    except ConfigError as exc:
+        for error in exc.all_errors:
+            err.write(f"{error}\n")
+        return 1
+    except OSError as exc:
+        err.write(f"cannot write {paths.user_config}: {exc.strerror or exc}\n")
+        return 1
+    if result.changed:
+        out.write(f"Set {', '.join(result.changed)} in {paths.user_config}\n")
+    if result.unchanged:
+        out.write(f"Unchanged (already set so): {', '.join(result.unchanged)}\n")
+    for key, origin in result.overridden.items():
+        out.write(f"note: {key} is also set by {origin}, which wins over the file\n")
+    return 0
 
 
 def config_path(paths: AppPaths, out: TextIO) -> int:

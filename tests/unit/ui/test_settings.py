@@ -14,17 +14,10 @@ from pytestqt.qtbot import QtBot
 from reporter_app.app import AppContext
 from ui.core_worker import CoreWorker
 from ui.settings import SettingsDialog
-from ui.settings_model import SettingsChange, apply_change, dump_toml
+from reporter_app.config import edit
+from ui.settings_model import SettingsChange, apply_change
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support (propagateSizeHints|raise)\(\)")
-
-
-def test_dump_toml_round_trips_tables_sub_tables_and_arrays_of_tables() -> None:
-    doc = {"reporter": {"name": "Ada \"Q\" Tester", "role": "qa"}, "hotkey": {"report": "Ctrl+Alt+B"},
-           "sla": {"P1": {"first_response": "1h"}}, "report": {"components": ["UI", "Sync"]},
-           "privacy": {"scrub_ips": True}, "tracker": {"timeout_seconds": 12.5},
-           "logs": [{"name": "app", "path": "~/a b/*.log", "lines": 200}, {"name": "sys", "journal": "cron"}]}
-    assert tomllib.loads(dump_toml(doc)) == doc
 
 
 @pytest.fixture
@@ -44,11 +37,12 @@ def dialog(qtbot: QtBot, ctx: AppContext) -> Iterator[SettingsDialog]:
 
 
 def test_only_changed_values_are_written(ctx: AppContext) -> None:
-    doc = {"reporter": {"name": "Ada"}}
+    doc = edit.parse_document('# mine\n[reporter]\nname = "Ada"  # me\n')
     new = apply_change(doc, ctx.config, SettingsChange(values={"reporter.name": "Ada", "reporter.email": "a@x.org",
                                                                "privacy.scrub_ips": False}))
-    assert new == {"reporter": {"name": "Ada", "email": "a@x.org"}}  # scrub_ips is already false by default
-    assert doc == {"reporter": {"name": "Ada"}}
+    # scrub_ips is already false by default; the comments stay where they were
+    assert edit.render(new) == '# mine\n[reporter]\nname = "Ada"  # me\nemail = "a@x.org"\n'
+    assert edit.render(doc) == '# mine\n[reporter]\nname = "Ada"  # me\n'
 
 
 def test_tracker_fields_come_from_the_backend_declaration(qtbot: QtBot, dialog: SettingsDialog) -> None:
