@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
+import re
 import sqlite3
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +34,9 @@ from reporter_app.trackers import load_backend
 from reporter_app.trackers.base import CredentialsError, Tracker, TrackerContext
 
 
+_REPORT_ID = re.compile(r"[0-9a-f]{32}")  # what Report's default id (uuid4().hex) looks like
+
+
 @dataclass
 class Draft:
     """What the reporter typed (form or command line), before evidence is added."""
@@ -51,6 +56,9 @@ class Draft:
     # unless the reporter chose "File a new report" (merge_duplicates False).
     fingerprint: str = ""
     merge_duplicates: bool = True
+    # Set only by callers that must be able to tell whether they already wrote this report (detect/repeats.py
+    # picks the id before writing, so a crash between the bundle and its own bookkeeping never queues it twice).
+    report_id: str = ""
 
 
 @dataclass
@@ -144,6 +152,9 @@ class AppContext:
                                       money_lost=draft.money_lost,
                                       rules=rules_from_config(self.config.get("priority.rules")))
         reporter = self.reporter()
+        if draft.report_id and not _REPORT_ID.fullmatch(draft.report_id):
+            # It names the bundle's folder: never a path, never a surprise.
+            raise ValueError(f"report id {draft.report_id!r} is not 32 lowercase hex digits")
         # Only roles allowed to triage may override the suggested priority.
         chosen = draft.priority if (draft.priority and reporter.role.may_triage) else suggestion.priority
         reason = suggestion.reason if chosen == suggestion.priority else "set by the reporter"
@@ -155,6 +166,7 @@ class AppContext:
             system=evidence.system, activity=evidence.activity, redactions=dict(evidence.redactions),
             collector_errors=dict(evidence.errors),
             fingerprint=draft.fingerprint, merge_duplicates=draft.merge_duplicates,
+            id=draft.report_id or uuid.uuid4().hex,
         )
 
     def submit(self, draft: Draft, evidence: Evidence) -> tuple[Bundle, OutboxEntry]:

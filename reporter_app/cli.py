@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     verb("doctor", "check config, data dir, keyring, tracker and screenshot")
 
-    config = verb("config", "show, check, create or locate the configuration")
+    config = verb("config", "show, check, create, change or locate the configuration")
     config_verbs = config.add_subparsers(dest="config_verb", metavar="ACTION")
     config_verbs.add_parser("show", help="the effective configuration, with where each value came from")
     check = config_verbs.add_parser("check", help="validate the configuration files")
@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     init = config_verbs.add_parser("init", help="write a commented user config file")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     config_verbs.add_parser("path", help="where the config and data live")
+    set_verb = config_verbs.add_parser("set", help="change settings in the user file (its comments are kept)")
+    set_verb.add_argument("pairs", nargs="+", metavar="KEY VALUE", help="e.g. hotkey.report Ctrl+Alt+R")
 
     verb("login", "store the tracker's token in the OS keyring")
 
@@ -98,9 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     follow = verb("follow", "follow any ticket by key (support staff): status, comments, SLA")
     follow.add_argument("ticket", help="a ticket key, e.g. LOCAL-3 or #42")
 
-    fingerprint = verb("fingerprint", "print the fingerprint of every error found in a log file")
-    fingerprint.add_argument("file")
+    fingerprint = verb("fingerprint", "print the fingerprint of every error found in a log file; "
+                                      "list or end mutes and snoozes")
+    fingerprint.add_argument("file", nargs="?")
     fingerprint.add_argument("--lines", action="store_true", help="one fingerprint per input line instead")
+    silenced = fingerprint.add_mutually_exclusive_group()
+    silenced.add_argument("--muted", action="store_true", help="list the errors muted or snoozed in the app")
+    silenced.add_argument("--unmute", metavar="FP", help="end the mute or snooze of this fingerprint")
     return parser
 
 
@@ -169,16 +175,35 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return _run_gui(args, open_form=False)
     if verb == "config":
         return _config(args, out)
-    if verb == "fingerprint":  # pure text processing: no config, no data dir
-        from reporter_app.detect.commands import fingerprint_file
-
-        return fingerprint_file(args.file, args.lines, out)
+    if verb == "fingerprint":  # text processing, or the snooze/mute file: no config
+        return _fingerprint(args, out)
     if verb == "report" and args.gui:
         return _run_gui(args, open_form=True)
     ctx = _context(args)
     handlers = {"report": _report, "status": _status, "outbox": _outbox, "doctor": _doctor, "login": _login,
                 "stats": _stats, "follow": _follow}
     return handlers[verb](ctx, args, out)
+
+
+def _fingerprint(args: argparse.Namespace, out: TextIO) -> int:
+    from reporter_app.detect import commands
+
+    if args.muted or args.unmute:
+        if args.file or args.lines:
+            print("reporter-app: fingerprint takes a FILE, or --muted, or --unmute FP", file=sys.stderr)
+            return 2
+        # The data dir only (no config): a broken config must not stop anyone from unmuting.
+        from reporter_app.clock import SystemClock
+        from reporter_app.paths import resolve_paths
+
+        data_dir = resolve_paths(args.home).data_dir
+        if args.muted:
+            return commands.list_silenced(data_dir, SystemClock(), out)
+        return commands.unmute(data_dir, args.unmute, SystemClock(), out)
+    if not args.file:
+        print("reporter-app: fingerprint needs a FILE (or --muted, or --unmute FP)", file=sys.stderr)
+        return 2
+    return commands.fingerprint_file(args.file, args.lines, out)
 
 
 def _run_gui(args: argparse.Namespace, open_form: bool) -> int:
@@ -386,6 +411,8 @@ def _config(args: argparse.Namespace, out: TextIO) -> int:
         return int(config_commands.config_init(paths, out, force=args.force))
     if action == "check":
         return int(config_commands.config_check(paths, os.environ, out, system_only=args.system))
+    if action == "set":
+        return int(config_commands.config_set(paths, os.environ, args.pairs, out))
     try:
         cfg = load_config(paths, os.environ, args.overrides or ())
     except ConfigError as exc:

@@ -10,6 +10,10 @@ Threads (docs/ui.md):
   so; `prompt` -> "Error detected: <title> — Report it?". A click on the tray message (or, without
   a tray host, on "Report it…" in the small prompt window) opens the form pre-filled, with the
   "already reported" offer when the fingerprint is known.
+- repeats of an error that has a ticket never prompt: the service counts them into "+1" notes
+  (reporter_app/detect/repeats.py). When some are ready (each round checks; `ticket_filed` is
+  called as soon as the outbox files a ticket), `post_repeats` queues them on the core worker
+  and kicks the outbox, quietly: no notification for a "+1".
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class _Relay(QObject):
     """Lives on the GUI thread; the watcher thread emits, Qt queues the call here."""
 
     detected = Signal(object)  # Detection
+    repeats_ready = Signal()  # "+1" notes wait only to be queued
     failed = Signal(str)
 
 
@@ -99,6 +104,7 @@ class ErrorWatch(QObject):
 
     prompt_shown = Signal(str)  # title
     form_prefilled = Signal(str)  # fingerprint
+    repeats_queued = Signal(int)  # how many "+1" reports went into the outbox
 
     def __init__(self, ctx: Any, core: CoreWorker, flow: Any, face: Any, on_filed: Callable[[], None],
                  parent: QObject | None = None, service_factory: Callable[[], DetectionService] | None = None) -> None:
@@ -116,6 +122,8 @@ class ErrorWatch(QObject):
         self._thread: threading.Thread | None = None
         self._relay = _Relay(self)
         self._relay.detected.connect(self._detected)
+        self._relay.repeats_ready.connect(self.post_repeats)
+        self._posting = self._post_again = False
         self._relay.failed.connect(lambda reason: self.face.notify("Error detection stopped", reason, True))
         self.prompt: ErrorPrompt | None = None
         tray = getattr(face, "tray", None)
@@ -137,6 +145,9 @@ class ErrorWatch(QObject):
 
     def stop(self) -> None:
         self._stop.set()
+        service = self.service
+        if service is not None:
+            service.wake()  # out of its inotify/poll wait now, so close() runs (journalctl reaped, silences saved)
         if self._thread is not None:
             self._thread.join(1.0)  # daemon: a thread still asleep in inotify does not hold up the exit
 
@@ -162,6 +173,10 @@ class ErrorWatch(QObject):
                 try:
                     for detection in service.detect():
                         self._relay.detected.emit(detection)
+                    # Checked every round (at least every few seconds): a ticket filed meanwhile releases
+                    # the repeats held for it even when nothing else tells us (ticket_filed is the fast path).
+                    if service.repeats_ready():
+                        self._relay.repeats_ready.emit()
                 except Exception:  # one bad round (a file vanished mid-read) must not end the watching
                     log.exception("error detection round failed")
                     self._stop.wait(RETRY_AFTER_FAILURE_S)
@@ -181,8 +196,43 @@ class ErrorWatch(QObject):
         self.core.run(self, lambda: service.resolve(detection), self._resolved,
                       lambda exc: log.error("detected error %s not handled: %s", detection.fingerprint, exc))
 
+    def ticket_filed(self) -> None:
+        """The outbox filed a report: if it was a detected error's ticket, its held repeats can go now."""
+        self.post_repeats()
+
+    @Slot()
+    def post_repeats(self) -> None:
+        """Queue the "+1" notes whose ticket exists (core worker: bundles and outbox), then kick the outbox."""
+        service = self.service
+        if service is None:
+            return
+        if self._posting:
+            self._post_again = True  # the call in flight may have looked before this ticket was linked
+            return
+        self._posting, self._post_again = True, False
+
+        def finished() -> None:
+            self._posting = False
+            if self._post_again:
+                self.post_repeats()
+
+        def done(queued: list[str]) -> None:
+            if queued:
+                _trace("error-repeats-queued")
+                self._on_filed()
+                self.repeats_queued.emit(len(queued))
+            finished()
+
+        def failed(exc: BaseException) -> None:
+            log.error("repeats of detected errors not queued: %s", exc)
+            finished()
+
+        self.core.run(self, service.post_repeats, done, failed)
+
     def _resolved(self, resolution: Resolution) -> None:
         detection = resolution.detection
+        if resolution.dedup.found_in == "tracker":
+            self.post_repeats()  # the lookup linked the tracker's ticket: repeats held for it can go
         if resolution.filed:
             self._on_filed()
             where = (f"added to {resolution.dedup.existing.key}" if resolution.dedup.existing is not None

@@ -39,6 +39,7 @@ class LogSource:
     name: str
     path: str = ""  # glob; "~" is expanded by the log reader, not here
     journal: str = ""  # systemd unit or syslog identifier
+    journal_file: str = ""  # with journal: a journal file or directory instead of the system journal
     lines: int = 500
     minutes: int = 0  # 0: no time limit
     max_bytes: int = 1_048_576
@@ -302,6 +303,9 @@ _OPTIONS: tuple[Option, ...] = (
            minimum=0, maximum=10_080),
     Option("detect.auto_max_per_hour", int, 3, "Automatic filings per hour; over it, the app asks instead.",
            minimum=0, maximum=1000),
+    Option("detect.occurrence_interval_minutes", float, 10.0,
+           "Repeats of an error that has a ticket become '+1' notes on it: at most one per error this often "
+           "(the note says how many); 0: one note per repeat.", minimum=0, maximum=10_080),
     Option(
         "logging.level",
         str,
@@ -338,6 +342,8 @@ class TableArray:
 def _check_log(entry: dict[str, Any]) -> None:
     if bool(entry.get("path")) == bool(entry.get("journal")):
         raise ValueProblem("needs exactly one of 'path' or 'journal'", "path = \"<glob>\" or journal = \"<unit>\"")
+    if entry.get("journal_file") and not entry.get("journal"):
+        raise ValueProblem("has 'journal_file' without 'journal'", "journal = \"<unit>\" beside journal_file")
 
 
 def _check_detect_rule(entry: dict[str, Any]) -> None:
@@ -345,7 +351,8 @@ def _check_detect_rule(entry: dict[str, Any]) -> None:
         raise ValueProblem("has both 'fingerprint' and 'pattern'", "one of them, or neither to match every error")
 
 
-_LOG_DEFAULTS = {f.name: f.default for f in fields(LogSource) if f.name not in ("name", "path", "journal")}
+_LOG_DEFAULTS = {f.name: f.default for f in fields(LogSource)
+                 if f.name not in ("name", "path", "journal", "journal_file")}
 
 TABLE_ARRAYS: dict[str, TableArray] = {
     array.key: array
@@ -368,6 +375,9 @@ TABLE_ARRAYS: dict[str, TableArray] = {
                 Option("name", str, None, "Short name; the file in the report is logs/<name>.txt.", required=True),
                 Option("path", str, "", "File glob, '~' allowed; the newest match is read."),
                 Option("journal", str, "", "systemd unit or syslog identifier (Linux)."),
+                Option("journal_file", str, "",
+                       "With journal: read this journal file or directory (e.g. a container's) instead of the "
+                       "system journal; '~' allowed."),
                 Option("lines", int, _LOG_DEFAULTS["lines"], "Keep at most this many last lines.", minimum=1,
                        maximum=1_000_000),
                 Option("minutes", int, _LOG_DEFAULTS["minutes"], "Only lines from the last N minutes; 0 = no limit.",

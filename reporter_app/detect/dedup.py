@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -50,8 +50,9 @@ class Occurrences:
 class FingerprintMap:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._keeper: sqlite3.Connection | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
+        with self.connect() as conn:
             conn.executescript(_SCHEMA)
 
     @classmethod
@@ -59,7 +60,8 @@ class FingerprintMap:
         return cls(data_dir / FILE_NAME)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A short-lived connection (the watcher thread and the core worker each open their own)."""
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             conn.execute("PRAGMA busy_timeout = 30000")
@@ -68,14 +70,32 @@ class FingerprintMap:
         finally:
             conn.close()
 
+    def keep_open(self) -> None:
+        """For a heavy user (the watcher writes per error event): hold the file open until :meth:`close`.
+
+        The last connection to close a WAL database checkpoints it and deletes the WAL; with one held
+        open, each short-lived connection closes cheaply. Measured per repeated error event (watcher
+        round, 300 events): 0.43 ms instead of 2.9 ms.
+        """
+        if self._keeper is None:
+            # Only ever opened and closed, maybe on different threads (a service is closed where its owner is).
+            keeper = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            keeper.execute("SELECT count(*) FROM occurrence").fetchall()  # opens the file; no read stays open
+            self._keeper = keeper
+
+    def close(self) -> None:
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            keeper.close()
+
     def ticket_for(self, fingerprint: str) -> TicketRef | None:
-        with self._connect() as conn:
+        with self.connect() as conn:
             row = conn.execute("SELECT backend, key, url FROM fingerprint_ticket WHERE fingerprint = ?",
                                (fingerprint,)).fetchone()
         return TicketRef(backend=row[0], key=row[1], url=row[2]) if row else None
 
     def link(self, fingerprint: str, ref: TicketRef, at: datetime) -> None:
-        with self._connect() as conn:
+        with self.connect() as conn:
             conn.execute(
                 "INSERT INTO fingerprint_ticket (fingerprint, backend, key, url, linked_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(fingerprint) DO UPDATE SET backend = excluded.backend, key = excluded.key, "
@@ -85,12 +105,12 @@ class FingerprintMap:
 
     def unlink(self, fingerprint: str) -> None:
         """Forget the ticket (it was deleted, or the user says it's another bug)."""
-        with self._connect() as conn:
+        with self.connect() as conn:
             conn.execute("DELETE FROM fingerprint_ticket WHERE fingerprint = ?", (fingerprint,))
 
     def record_occurrence(self, fingerprint: str, at: datetime) -> Occurrences:
         stamp = utc_iso(at)
-        with self._connect() as conn:
+        with self.connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(
                 "INSERT INTO occurrence (fingerprint, count, first_seen, last_seen) VALUES (?, 1, ?, ?) "
@@ -103,7 +123,7 @@ class FingerprintMap:
         return Occurrences(count=row[0], first_seen=parse_utc_iso(row[1]), last_seen=parse_utc_iso(row[2]))
 
     def occurrences(self, fingerprint: str) -> Occurrences | None:
-        with self._connect() as conn:
+        with self.connect() as conn:
             row = conn.execute("SELECT count, first_seen, last_seen FROM occurrence WHERE fingerprint = ?",
                                (fingerprint,)).fetchone()
         return Occurrences(row[0], parse_utc_iso(row[1]), parse_utc_iso(row[2])) if row else None
@@ -154,7 +174,7 @@ class DedupDecision:
 
 def decide(fingerprint: str, fingerprints: FingerprintMap, tracker: Tracker | None,
            with_status: bool = True) -> DedupDecision:
-    """Look ``fingerprint`` up locally, then in the tracker; remember a tracker hit locally."""
+    """Look ``fingerprint`` up locally, then in the tracker (:func:`lookup` also remembers a tracker hit)."""
     ref = fingerprints.ticket_for(fingerprint)
     found_in = "local" if ref is not None else ""
     error = ""
@@ -178,19 +198,45 @@ def decide(fingerprint: str, fingerprints: FingerprintMap, tracker: Tracker | No
                          lookup_error=error, occurrences=fingerprints.occurrences(fingerprint))
 
 
+def lookup(fingerprint: str, fingerprints: FingerprintMap, tracker: Callable[[], Tracker],
+           clock: Clock) -> DedupDecision:
+    """:func:`decide` with the tracker built here: one that can't be built (no token) is reported, never fatal.
+
+    A ticket found in the tracker is remembered locally: from then on the fingerprint's repeats are
+    "+1" notes on it (detect/repeats.py), and the next lookup needs no network.
+    """
+    try:
+        built: Tracker | None = tracker()
+        error = ""
+    except (TrackerError, ValueError) as exc:
+        built, error = None, exc.message if isinstance(exc, TrackerError) else str(exc)
+    decision = decide(fingerprint, fingerprints, built)
+    if decision.found_in == "tracker" and decision.existing is not None:
+        fingerprints.link(fingerprint, decision.existing, clock.now())
+    if error:
+        decision = replace(decision, lookup_error=error)
+    return decision
+
+
 def remember_filed(fingerprints: FingerprintMap, fingerprint: str, ref: TicketRef, clock: Clock) -> None:
     """After ``create`` or ``add_occurrence`` succeeded: the next repeat is a local hit."""
     fingerprints.link(fingerprint, ref, clock.now())
 
 
 def occurrence_comment(fingerprint: str, seen: Occurrences, environment: Mapping[str, str], installation: str,
-                       machines: int | None = None) -> str:
-    """The short "+1" text ``add_occurrence`` posts: counts, first/last seen, this machine's environment."""
-    lines = [
-        f"Seen again (fingerprint {fingerprint}).",
-        (f"Occurrences on this installation: {seen.count}, first {utc_iso(seen.first_seen)}, "
-         f"last {utc_iso(seen.last_seen)}."),
-    ]
+                       machines: int | None = None, new: Occurrences | None = None) -> str:
+    """The short "+1" text ``add_occurrence`` posts: counts, first/last seen, this machine's environment.
+
+    ``new``: the occurrences this note is about (those since the last report or note), when it is
+    one of the automatic notes of detect/repeats.py.
+    """
+    lines = [f"Seen again (fingerprint {fingerprint})."]
+    if new is not None:
+        when = (f"at {utc_iso(new.last_seen)}" if new.count == 1 or new.first_seen == new.last_seen
+                else f"from {utc_iso(new.first_seen)} to {utc_iso(new.last_seen)}")
+        lines.append(f"New since the last report: {new.count} occurrence{'s' if new.count != 1 else ''}, {when}.")
+    lines.append(f"Occurrences on this installation: {seen.count}, first {utc_iso(seen.first_seen)}, "
+                 f"last {utc_iso(seen.last_seen)}.")
     if machines is not None:
         lines.append(f"Distinct installations reporting it: {machines}.")
     lines.append(f"Installation: {installation[:12]}")

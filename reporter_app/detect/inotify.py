@@ -71,10 +71,11 @@ class Inotify:
         ready, _, _ = select.select([self.fd], [], [], max(timeout, 0.0))
         if not ready:
             return False
-        self._drain()
+        self.drain()
         return True
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
+        """Discard the pending events (the caller waited on :attr:`fd` itself, with other descriptors)."""
         while True:
             try:
                 if not os.read(self.fd, 65536):

@@ -7,12 +7,19 @@ copytruncate) and a file that disappears and comes back, and never reads a line 
 and feeds each file's lines to its own :class:`EventDetector`; a detector holding a trace is
 flushed once its file has been quiet for ``idle_flush`` seconds, so a crash at the end of a log
 is reported within about a second.
+
+Journal sources (:mod:`reporter_app.detect.journal`) are followed by a journalctl child each; their
+lines go through the same detection, under the source's key (``journal:unit:NAME``) instead of a
+path. A follower wakes :meth:`LogWatcher.wait` through a pipe when lines arrive, and so can any
+thread through :meth:`LogWatcher.wake` (to stop the watching loop at once, say).
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+import select
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -20,6 +27,7 @@ from typing import BinaryIO
 
 from reporter_app.detect.events import ErrorEvent, EventDetector
 from reporter_app.detect.inotify import Inotify
+from reporter_app.detect.journal import JournalFollower, JournalSource
 
 _READ_CHUNK = 1 << 20
 _MAX_PARTIAL = 1 << 20  # a "line" longer than this without a newline is cut rather than buffered forever
@@ -138,15 +146,24 @@ class WatchedEvent:
     event: ErrorEvent
 
 
+JournalFactory = Callable[[JournalSource, Callable[[], None]], JournalFollower]
+
+
+def _journal_follower(source: JournalSource, on_lines: Callable[[], None]) -> JournalFollower:
+    return JournalFollower(source, on_lines=on_lines)
+
+
 class LogWatcher:
-    """Follows ``patterns`` (paths or globs). Use :meth:`poll` from your own loop, or :meth:`run`.
+    """Follows ``patterns`` (paths or globs) and ``journals``. Use :meth:`poll` from your own loop, or :meth:`run`.
 
     ``clock``: a monotonic time source (injectable for tests). ``use_inotify``: None = when available.
+    ``journal_factory``: makes the follower of a journal source (tests shorten its restart delays).
     """
 
     def __init__(self, patterns: Iterable[str], poll_interval: float = 1.0, idle_flush: float = 0.5,
                  use_inotify: bool | None = None, clock: Callable[[], float] = time.monotonic,
-                 detector_factory: Callable[[], EventDetector] = EventDetector, coalesce: float = 0.05) -> None:
+                 detector_factory: Callable[[], EventDetector] = EventDetector, coalesce: float = 0.05,
+                 journals: Iterable[JournalSource] = (), journal_factory: JournalFactory = _journal_follower) -> None:
         self.patterns = [os.path.expandvars(os.path.expanduser(p)) for p in patterns]
         self.poll_interval = poll_interval
         self.idle_flush = idle_flush
@@ -165,6 +182,18 @@ class LogWatcher:
                 self._inotify = Inotify()
             except OSError:
                 self._inotify = None
+        # A pipe that any thread may write to so that wait() returns at once (select() needs a file
+        # descriptor; on Windows it takes sockets only, and there is neither inotify nor a journal).
+        self._wake_fds: tuple[int, int] | None = None
+        if os.name == "posix":
+            read_end, write_end = os.pipe()
+            for fd in (read_end, write_end):
+                os.set_blocking(fd, False)
+            self._wake_fds = (read_end, write_end)
+        self._journals: dict[str, JournalFollower] = {}
+        for source in journals:
+            self._detectors[source.key] = self._factory()
+            self._journals[source.key] = journal_factory(source, self.wake)
         self._discover(initial=True)
 
     @property
@@ -174,6 +203,11 @@ class LogWatcher:
     @property
     def files(self) -> list[str]:
         return sorted(self._followers)
+
+    @property
+    def journals(self) -> dict[str, JournalFollower]:
+        """Journal followers by key (``journal:...``); a follower's ``problem`` says why it is not following."""
+        return dict(self._journals)
 
     def _discover(self, initial: bool = False) -> None:
         for pattern in self.patterns:
@@ -190,20 +224,42 @@ class LogWatcher:
                 if not glob.has_magic(directory):
                     self._inotify.watch_directory(directory)
 
+    def wake(self) -> None:
+        """Make :meth:`wait` return now (any thread: a journal follower, or whoever stops the loop)."""
+        wake_fds = self._wake_fds
+        if wake_fds is not None:
+            with contextlib.suppress(OSError):  # full (a wake-up is pending anyway) or closed
+                os.write(wake_fds[1], b"x")
+
     def wait(self, timeout: float) -> None:
-        """Sleep until a watched directory changes (inotify) or ``timeout`` passes."""
-        if self._inotify is not None:
-            if self._inotify.wait(timeout) and self.coalesce > 0:
-                time.sleep(self.coalesce)
-        elif timeout > 0:
-            time.sleep(timeout)
+        """Sleep until a watched directory changes (inotify), :meth:`wake` is called, or ``timeout`` passes."""
+        fds = [self._inotify.fd] if self._inotify is not None else []
+        if self._wake_fds is not None:
+            fds.append(self._wake_fds[0])
+        if not fds:
+            if timeout > 0:
+                time.sleep(timeout)
+            return
+        ready, _, _ = select.select(fds, [], [], max(timeout, 0.0))
+        if not ready:
+            return
+        if self._inotify is not None and self._inotify.fd in ready:
+            self._inotify.drain()
+        if self._wake_fds is not None and self._wake_fds[0] in ready:
+            with contextlib.suppress(OSError):
+                while os.read(self._wake_fds[0], 4096):
+                    pass
+        if self.coalesce > 0:
+            time.sleep(self.coalesce)
 
     def read_lines(self) -> list[tuple[str, str]]:
-        """New ``(path, line)`` pairs from every followed file."""
+        """New ``(path, line)`` pairs from every followed file, then ``(key, line)`` from every journal."""
         self._discover()
         out: list[tuple[str, str]] = []
         for path, follower in self._followers.items():
             out.extend((path, line) for line in follower.read_lines())
+        for key, journal in self._journals.items():
+            out.extend((key, line) for line in journal.read_lines())
         return out
 
     def poll(self) -> list[WatchedEvent]:
@@ -231,9 +287,15 @@ class LogWatcher:
             self.wait(self.next_timeout())
 
     def close(self) -> None:
+        for journal in self._journals.values():
+            journal.close()
         for follower in self._followers.values():
             follower.close()
         if self._inotify is not None:
             self._inotify.close()
             self._inotify = None
+        # Forgotten before closing: a late wake() must not write into a descriptor number reused by then.
+        wake_fds, self._wake_fds = self._wake_fds, None
+        for fd in wake_fds or ():
+            os.close(fd)
 

@@ -263,12 +263,21 @@ def test_logs_are_typed_and_defaulted(paths, user_file):
         "name": "svc",
         "path": "",
         "journal": "svc.service",
+        "journal_file": "",
         "lines": 500,
         "minutes": 0,
         "max_bytes": 1_048_576,
         "max_line_length": 4096,
     }
     assert cfg.origin("logs") == f"{paths.user_config}:1"
+
+
+def test_journal_file_goes_with_a_journal(paths, user_file):
+    user_file('[[logs]]\nname = "c"\njournal = "identifier:db"\njournal_file = "/mnt/c/var/log/journal"\n')
+    assert load_config(paths, env={}).logs[0].journal_file == "/mnt/c/var/log/journal"
+    user_file('[[logs]]\nname = "c"\npath = "/tmp/x.log"\njournal_file = "/mnt/c/var/log/journal"\n')
+    with pytest.raises(ConfigError, match="has 'journal_file' without 'journal'"):
+        load_config(paths, env={})
 
 
 def test_logs_merge_by_name_across_layers(paths, system_file, user_file):

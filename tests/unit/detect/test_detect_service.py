@@ -213,11 +213,16 @@ def test_a_rule_with_fingerprint_and_pattern_is_a_config_error(reporter_home: Pa
 def test_watched_sources_by_name_and_warnings(reporter_home: Path) -> None:
     from reporter_app.config import LogSource
 
-    logs = [LogSource(name="a", path="/tmp/a.log"), LogSource(name="j", journal="x.service")]
-    assert [s.name for s in watched_sources(logs, ())[0]] == ["a"]
-    chosen, warnings = watched_sources(logs, ("a", "j", "nope"))
+    logs = [LogSource(name="a", path="/tmp/a.log"), LogSource(name="j", journal="x.service"),
+            LogSource(name="bad", journal="pid:12")]
+    # Journal sources are watched on Linux (detect/journal.py); one whose match is malformed is named.
+    chosen, warnings = watched_sources(logs, (), platform="linux")
+    assert [s.name for s in chosen] == ["a", "j"]
+    assert len(warnings) == 1 and "'bad'" in warnings[0] and "unit:NAME" in warnings[0]
+    assert [s.name for s in watched_sources(logs, (), platform="win32")[0]] == ["a"]
+    chosen, warnings = watched_sources(logs, ("a", "j", "nope"), platform="darwin")
     assert [s.name for s in chosen] == ["a"]
-    assert len(warnings) == 2
+    assert len(warnings) == 2 and "only on Linux" in warnings[0]
 
 
 @pytest.mark.parametrize(

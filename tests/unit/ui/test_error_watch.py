@@ -9,10 +9,14 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from reporter_app.app import AppContext
+from reporter_app.app import AppContext, Draft
+from reporter_app.collect import Evidence
 from reporter_app.detect.dedup import DedupDecision, FingerprintMap
+from reporter_app.detect.events import detect_events
+from reporter_app.detect.fingerprint import fingerprint_event
 from reporter_app.detect.service import DetectionService
 from reporter_app.detect.watch import LogWatcher
+from reporter_app.model import Impact
 from reporter_app.trackers.base import TicketRef
 from ui.core_worker import CoreWorker
 from ui.dedup_banner import DedupBanner
@@ -121,8 +125,8 @@ def test_not_now_snoozes_the_error(qtbot: QtBot, setup: Setup) -> None:
     assert setup.watch.pending is None and not setup.watch.prompt.isVisible()
     service = setup.watch.service
     assert service is not None
-    fingerprint = next(iter(service.policy._snoozed))
-    assert fingerprint.startswith("brfp-")
+    [silence] = service.policy.silences()
+    assert silence.fingerprint.startswith("brfp-") and silence.kind == "snooze"
 
 
 def test_banner_offers_the_known_ticket_and_new_report_declines_the_merge(qtbot: QtBot) -> None:
@@ -139,23 +143,39 @@ def test_banner_offers_the_known_ticket_and_new_report_declines_the_merge(qtbot:
     assert banner.merge_duplicates and banner.fingerprint == "" and banner.isHidden()
 
 
-def test_known_fingerprint_shows_the_offer_in_the_form(qtbot: QtBot, setup: Setup) -> None:
-    with qtbot.waitSignal(setup.watch.prompt_shown, timeout=10_000):
-        setup.append(TRACE)
-    pending = setup.watch.pending
-    assert pending is not None
-    fingerprint = pending.detection.fingerprint
-    FingerprintMap.in_data_dir(setup.ctx.paths.data_dir).link(
-        fingerprint, TicketRef(backend="local", key="LOCAL-3", url=""), setup.ctx.clock.now())
-    setup.watch.service.snooze(fingerprint, 0)  # type: ignore[union-attr]  # let the next one through
-    setup.watch.service.policy._states.clear()  # type: ignore[union-attr]
+def _file_elsewhere(title: str) -> str:
+    """Another installation sharing the local tracker filed this trace: the tracker knows it, this map doesn't."""
+    fingerprint = fingerprint_event(detect_events(TRACE.splitlines())[0])
+    other = AppContext.load()
+    other.submit(Draft(title=title, impact=Impact.MAJOR, fingerprint=fingerprint), Evidence())
+    outcomes = other.send_pending()
+    assert outcomes is not None and [o.ticket.key for o in outcomes if o.ticket] == ["LOCAL-1"]
+    other.outbox.close()
+    FingerprintMap.in_data_dir(other.paths.data_dir).unlink(fingerprint)
+    return fingerprint
+
+
+def test_a_ticket_the_tracker_knows_is_offered_then_repeats_become_plus_ones(qtbot: QtBot, setup: Setup) -> None:
+    fingerprint = _file_elsewhere("KeyError: 'currency'")
     with qtbot.waitSignal(setup.watch.prompt_shown, timeout=10_000):
         setup.append(TRACE)
     with qtbot.waitSignal(setup.watch.form_prefilled):
         setup.watch.open_pending()
     form = setup.flow.form
     assert not form.dedup_banner.isHidden()
-    assert form.dedup_banner.label.text().startswith("Already reported as LOCAL-3")
-    assert form.draft().merge_duplicates
+    assert form.dedup_banner.label.text().startswith("Already reported as LOCAL-1")
+    assert form.draft().merge_duplicates and form.draft().fingerprint == fingerprint
     form.dedup_banner.new_button.click()
     assert not form.draft().merge_duplicates
+
+    # The lookup remembered LOCAL-1: the next time it happens nobody is asked, a "+1" is queued.
+    with qtbot.assertNotEmitted(setup.watch.prompt_shown, wait=500), \
+            qtbot.waitSignal(setup.watch.repeats_queued, timeout=10_000) as queued:
+        setup.append(TRACE)
+    assert queued.args == [1] and setup.filed == 1  # the outbox was kicked
+    bundles = [json.loads((p / "report.json").read_text(encoding="utf-8"))
+               for p in setup.ctx.paths.reports_dir.iterdir() if (p / "report.json").is_file()]
+    [plus_one] = [b for b in bundles if b["description"].startswith("Seen again")]
+    assert plus_one["fingerprint"] == fingerprint and plus_one["merge_duplicates"]
+    assert "New since the last report: 1 occurrence" in plus_one["description"]
+    assert plus_one["title"] == "KeyError: 'currency'"
