@@ -32,7 +32,9 @@ _SUBPROCESS_TIMEOUT = 10.0
 class LogSourceSpec:
     """One configured log source. Exactly one of path / journal / eventlog / unified_log is expected.
 
-    ``journal``: ``"unit:NAME"``, ``"identifier:NAME"`` or a bare unit name.
+    ``journal``: ``"unit:NAME"``, ``"identifier:NAME"`` or a bare unit name (:func:`parse_journal_match`).
+    ``journal_file``: with ``journal``, a journal file (or glob of them) or a directory of them, e.g. a
+    container's mounted ``/var/log/journal``, read instead of the system journal; ``~`` is expanded.
     ``eventlog``: Windows log name, optionally ``"Application:Provider"``.
     ``unified_log``: a macOS ``log show`` predicate, e.g. ``process == "MyApp"``.
     """
@@ -40,6 +42,7 @@ class LogSourceSpec:
     name: str
     path: str = ""
     journal: str = ""
+    journal_file: str = ""
     lines: int = 500
     minutes: int = 0
     max_bytes: int = 1_048_576
@@ -263,14 +266,74 @@ def _decode(lines: Iterable[bytes], max_line_length: int) -> list[str]:
 # --------------------------------------------------------------------------- journal / event logs
 
 
+_JOURNAL_MATCH_FLAGS = {"unit": "-u", "identifier": "-t", "tag": "-t"}
+
+
+@dataclass(frozen=True)
+class JournalMatch:
+    """Which entries a journal source means: journalctl's ``flag`` (``-u`` unit, ``-t`` identifier) and ``name``."""
+
+    flag: str
+    name: str
+
+    @property
+    def args(self) -> list[str]:
+        return [self.flag, self.name]
+
+
+def parse_journal_match(text: str) -> JournalMatch:
+    """``"unit:NAME"``, ``"identifier:NAME"`` (``"tag:NAME"`` too) or a bare unit name; else a ValueError saying so.
+
+    The one parser for ``[[logs]] journal``: the report's tail and the error watcher's follower both use it.
+    """
+    kind, colon, name = text.partition(":")
+    if not colon:
+        kind, name = "unit", text
+    flag = _JOURNAL_MATCH_FLAGS.get(kind.strip())
+    name = name.strip()
+    if flag is None or not name:
+        raise ValueError(f"journal source must be unit:NAME, identifier:NAME or a unit name, not {text!r}")
+    return JournalMatch(flag, name)
+
+
+def journal_location_args(journal_file: str) -> list[str]:
+    """journalctl's ``--directory=D`` / ``--file=F`` for ``journal_file`` (``~`` expanded); [] for the system journal.
+
+    A path that does not exist (yet) is taken as a file, or as a directory when it ends in a slash:
+    the follower keeps retrying until a container's journal is mounted. The tail checks it first
+    (:func:`journal_command`).
+    """
+    if not journal_file:
+        return []
+    where = os.path.expanduser(journal_file)
+    if os.path.isdir(where) or (where.endswith(os.sep) and not os.path.exists(where)):
+        return [f"--directory={where}"]
+    return [f"--file={where}"]  # journalctl takes a glob here, so "*.journal" works too
+
+
+def journal_selection(match: str, journal_file: str = "") -> list[str]:
+    """journalctl's arguments choosing the journal and its entries: match flag and name, then file or directory."""
+    return [*parse_journal_match(match).args, *journal_location_args(journal_file)]
+
+
+def _check_journal_file(journal_file: str) -> None:
+    where = os.path.expanduser(journal_file)
+    # journalctl says only "Failed to open files: No such file or directory", without the path.
+    if not os.path.exists(where) and not glob.glob(where):
+        looked = f" ({where})" if where != journal_file else ""
+        raise LogSourceUnavailable(f"journal_file {journal_file}{looked} does not exist")
+
+
 def journal_command(spec: LogSourceSpec) -> list[str]:
-    kind, _, name = spec.journal.partition(":")
-    if not name:
-        kind, name = "unit", spec.journal
-    flag = {"unit": "-u", "identifier": "-t", "tag": "-t"}.get(kind)
-    if flag is None:
-        raise ValueError(f"journal source must be unit:NAME or identifier:NAME, not {spec.journal!r}")
-    cmd = ["journalctl", "--no-pager", "-q", "-o", "json", flag, name]
+    """``journalctl`` printing the source's last entries as JSON.
+
+    Raises ValueError for a bad ``journal`` match, LogSourceUnavailable for a missing ``journal_file``.
+    """
+    selection = journal_selection(spec.journal, spec.journal_file)
+    if spec.journal_file:
+        _check_journal_file(spec.journal_file)
+    # --all: without it, JSON output gives null for a MESSAGE over 4096 bytes (a long traceback).
+    cmd = ["journalctl", "--no-pager", "-q", "-o", "json", "--all", *selection]
     if spec.lines > 0:
         cmd += ["-n", str(spec.lines)]
     if spec.minutes > 0:
@@ -278,16 +341,29 @@ def journal_command(spec: LogSourceSpec) -> list[str]:
     return cmd
 
 
+def _journal_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(b, int) for b in value):
+        # journald sends a MESSAGE that is not UTF-8 as an array of byte values.
+        return bytes(b & 0xFF for b in value).decode("utf-8", errors="replace")
+    if isinstance(value, list):  # a field set more than once in one entry: the list of its values
+        return "\n".join(_journal_text(v) for v in value)
+    return ""
+
+
 def _journal_lines(stdout: bytes) -> list[bytes]:
+    """One line per line of each entry's MESSAGE, the first prefixed with time and sender (like a log file's
+    traceback: the lines under it belong to it)."""
     lines: list[bytes] = []
     for raw in stdout.splitlines():
         try:
             entry = json.loads(raw)
         except ValueError:
             continue
-        message = entry.get("MESSAGE", "")
-        if isinstance(message, list):  # journald sends non-UTF-8 messages as a byte array
-            message = bytes(message).decode("utf-8", errors="replace")
+        if not isinstance(entry, dict):
+            continue
+        message = _journal_text(entry.get("MESSAGE")).removesuffix("\n")
         stamp = ""
         if "__REALTIME_TIMESTAMP" in entry:
             micros = int(entry["__REALTIME_TIMESTAMP"])
@@ -295,7 +371,9 @@ def _journal_lines(stdout: bytes) -> list[bytes]:
         ident = entry.get("SYSLOG_IDENTIFIER") or entry.get("_COMM") or ""
         pid = entry.get("_PID", "")
         who = f"{ident}[{pid}]" if pid else ident
-        lines.append(f"{stamp} {who}: {message}".encode("utf-8", errors="replace"))
+        first, *rest = message.split("\n")
+        lines.append(f"{stamp} {who}: {first}".encode("utf-8", errors="replace"))
+        lines.extend(line.rstrip("\r").encode("utf-8", errors="replace") for line in rest)
     return lines
 
 
@@ -350,7 +428,8 @@ def read_recent(spec: LogSourceSpec, now: datetime | None = None) -> LogExcerpt:
         if not sys.platform.startswith("linux"):
             raise LogSourceUnavailable("the systemd journal exists only on Linux")
         raw = _journal_lines(_run(journal_command(spec)))
-        sources = [f"journal:{spec.journal}"]
+        # Named as the error watcher names it (reporter_app.detect.journal.JournalSource.key).
+        sources = [f"journal:{spec.journal}" + (f" in {spec.journal_file}" if spec.journal_file else "")]
     elif spec.eventlog:
         if sys.platform != "win32":
             raise LogSourceUnavailable("the Windows Event Log exists only on Windows")

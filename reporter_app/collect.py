@@ -66,7 +66,8 @@ def collect_logs(config: Any, scrubber: Any, evidence: Evidence, now: datetime |
     from capture.logs import LogSourceSpec, read_recent
 
     for source in config.logs:
-        spec = LogSourceSpec(name=source.name, path=source.path, journal=source.journal, lines=source.lines,
+        spec = LogSourceSpec(name=source.name, path=source.path, journal=source.journal,
+                             journal_file=source.journal_file, lines=source.lines,
                              minutes=source.minutes, max_bytes=source.max_bytes,
                              max_line_length=source.max_line_length)
         excerpt = guarded(f"logs.{source.name}", partial(read_recent, spec, now), evidence.errors, None)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import subprocess
 import threading
@@ -32,6 +31,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from capture.logs import journal_selection, parse_journal_match
 
 log = logging.getLogger(__name__)
 
@@ -58,24 +59,13 @@ class JournalSource:
     journal_file: str = ""
 
     def __post_init__(self) -> None:
-        journal_match(self.match)  # a bad match is a clear error at start, not a dying child later
+        parse_journal_match(self.match)  # a bad match is a clear error at start, not a dying child later
 
     @property
     def key(self) -> str:
         """How the watcher names this source where a file source has its path."""
         where = f" in {self.journal_file}" if self.journal_file else ""
         return f"journal:{self.match}{where}"
-
-
-def journal_match(match: str) -> list[str]:
-    """journalctl's arguments selecting ``match``'s entries. Same syntax as capture.logs.journal_command."""
-    kind, colon, name = match.partition(":")
-    if not colon:
-        kind, name = "unit", match
-    flag = {"unit": "-u", "identifier": "-t", "tag": "-t"}.get(kind)
-    if flag is None or not name.strip():
-        raise ValueError(f"journal source must be unit:NAME, identifier:NAME or a unit name, not {match!r}")
-    return [flag, name]
 
 
 def follow_command(source: JournalSource, *, since: float, cursor: str | None,
@@ -85,10 +75,10 @@ def follow_command(source: JournalSource, *, since: float, cursor: str | None,
     # ("Users in groups 'adm', 'systemd-journal' can see all messages") is the message to pass on.
     # --all: JSON output would give null for a MESSAGE over 4096 bytes (a long traceback).
     cmd = [journalctl, "--follow", "--no-pager", "--output=json", "--all", f"--output-fields={_OUTPUT_FIELDS}"]
-    cmd += journal_match(source.match)
-    if source.journal_file:
-        where = os.path.expanduser(source.journal_file)
-        cmd.append(f"--directory={where}" if os.path.isdir(where) else f"--file={where}")
+    # The same match and file/directory arguments as the report's tail (capture.logs), so both read the
+    # same entries. A journal_file missing now is not an error here: journalctl fails, and the retries
+    # pick the file up once it is there (a container's journal mounted later).
+    cmd += journal_selection(source.match, source.journal_file)
     # No -n: with --since or --after-cursor journalctl prints every entry from there, then follows.
     cmd.append(f"--after-cursor={cursor}" if cursor else f"--since=@{since:.6f}")
     return cmd

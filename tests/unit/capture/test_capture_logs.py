@@ -134,8 +134,9 @@ def test_missing_file_raises(tmp_path: Path) -> None:
 
 def test_journal_command_and_parse() -> None:
     assert logs.journal_command(LogSourceSpec("j", journal="unit:nginx.service", lines=50, minutes=5)) == [
-        "journalctl", "--no-pager", "-q", "-o", "json", "-u", "nginx.service", "-n", "50", "--since", "-5min"]
-    assert logs.journal_command(LogSourceSpec("j", journal="identifier:myapp"))[5:7] == ["-t", "myapp"]
+        "journalctl", "--no-pager", "-q", "-o", "json", "--all", "-u", "nginx.service", "-n", "50",
+        "--since", "-5min"]
+    assert logs.journal_command(LogSourceSpec("j", journal="identifier:myapp"))[6:8] == ["-t", "myapp"]
     out = (b'{"__REALTIME_TIMESTAMP":"1714564800000000","MESSAGE":"hello","SYSLOG_IDENTIFIER":"app","_PID":"42"}\n'
            b'{"__REALTIME_TIMESTAMP":"1714564801000000","MESSAGE":[104,255],"SYSLOG_IDENTIFIER":"app"}\nnot json\n')
     assert logs._journal_lines(out) == [b"2024-05-01T12:00:00.000+00:00 app[42]: hello",
