@@ -344,6 +344,14 @@ def _check_log(entry: dict[str, Any]) -> None:
         raise ValueProblem("needs exactly one of 'path' or 'journal'", "path = \"<glob>\" or journal = \"<unit>\"")
     if entry.get("journal_file") and not entry.get("journal"):
         raise ValueProblem("has 'journal_file' without 'journal'", "journal = \"<unit>\" beside journal_file")
+    if entry.get("journal"):
+        from capture.logs import parse_journal_match  # the parser the log tail and the watcher use
+
+        try:
+            parse_journal_match(str(entry["journal"]))
+        except ValueError as exc:
+            raise ValueProblem(f"has a bad 'journal': {exc}", "journal = \"unit:NAME\" or \"identifier:NAME\"") \
+                from exc
 
 
 def _check_detect_rule(entry: dict[str, Any]) -> None:

@@ -166,6 +166,10 @@ def test_logs_entry_without_name(paths, user_file):
     [
         ('name = "app"\n', "needs exactly one of 'path' or 'journal'"),
         ('name = "app"\npath = "a.log"\njournal = "app"\n', "needs exactly one of 'path' or 'journal'"),
+        ('name = "app"\njournal = "pid:42"\n', "has a bad 'journal': journal source must be unit:NAME, "
+                                               "identifier:NAME or a unit name, not 'pid:42'"),
+        ('name = "app"\njournal = "unit:"\n', "has a bad 'journal': journal source must be unit:NAME, "
+                                              "identifier:NAME or a unit name, not 'unit:'"),
     ],
 )
 def test_logs_entry_needs_path_or_journal(paths, user_file, body, problem):
