@@ -230,7 +230,8 @@ class ConfigReloader(QObject):
         else:
             try:
                 app.hotkey = self._bind(text)
-                app.hotkey_state = f"{app.hotkey.shortcut} (works everywhere)"
+                app.hotkey_state = (f"{app.hotkey.shortcut} (works everywhere)" if app.hotkey.confirmed
+                                    else f"{app.hotkey.shortcut} (waiting for the desktop to confirm it)")
             except HotkeyError as exc:
                 log.info("global shortcut %s not bound: %s", text, exc)
                 if old_text:
