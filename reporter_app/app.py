@@ -166,8 +166,19 @@ class AppContext:
             system=evidence.system, activity=evidence.activity, redactions=dict(evidence.redactions),
             collector_errors=dict(evidence.errors),
             fingerprint=draft.fingerprint, merge_duplicates=draft.merge_duplicates,
-            id=draft.report_id or uuid.uuid4().hex,
+            installation_id=self.installation_id(), id=draft.report_id or uuid.uuid4().hex,
         )
+
+    def installation_id(self) -> str:
+        """This data dir's random installation id (made on first use): lets a ticket count distinct machines.
+        A data dir that cannot keep it gives "": the report still goes out, only uncounted."""
+        from reporter_app.detect.dedup import installation_id
+
+        try:
+            return installation_id(self.paths.data_dir)
+        except OSError as exc:
+            logging.getLogger(__name__).error("no installation id in %s: %s", self.paths.data_dir, exc)
+            return ""
 
     def submit(self, draft: Draft, evidence: Evidence) -> tuple[Bundle, OutboxEntry]:
         """Write the bundle (atomically) and queue it. Sending is the outbox worker's job."""

@@ -113,6 +113,9 @@ class Report:
     fingerprint: str = ""
     # With a fingerprint: merge into the ticket of the same root cause (a "+1") instead of a new ticket.
     merge_duplicates: bool = True
+    # This installation's random id (detect/dedup.py installation_id; never a hardware or user identifier), so a
+    # ticket can say how many distinct machines reported it. "" in bundles written before it existed.
+    installation_id: str = ""
     created_at: datetime | None = None
     app_version: str = ""
     system: dict[str, Any] = field(default_factory=dict)
@@ -151,4 +154,6 @@ class Report:
         values["created_at"] = parse_utc_iso(created) if created else None
         if not isinstance(values.get("title"), str):
             raise ValueError("title must be a string")
+        if not isinstance(values.get("installation_id", ""), str):
+            raise ValueError("installation_id must be a string")
         return cls(**values)

@@ -56,6 +56,7 @@ class Row:
     assignee: str = ""
     followed: bool = False  # looked up by key, not filed from this machine
     details: tuple[str, ...] = field(default=())
+    spread: str = ""  # "3 occurrences on 2 machines" (TicketStatus.occurrence_summary); "" for a lone report
 
 
 def when(value: datetime | None) -> str:
@@ -122,6 +123,7 @@ def load_rows(ctx: Any) -> list[Row]:
             sla=slas[status.key].short() if status.key in slas else "",
             new_comments=sum(1 for c in comments if c.id not in set(seen.get(status.key, []))),
             comment_list=comments, assignee=ticket.assignee if ticket else "",
+            spread=ticket.occurrence_summary if ticket else "",
         ))
     return rows + _followed_rows(ctx, tracker, {row.key for row in rows if row.key}, seen)
 
@@ -156,6 +158,7 @@ def _followed_rows(ctx: Any, tracker: Any, known: set[str], seen: dict[str, list
                 sla=tracking.sla(ticket).short() if ticket.priority else "",
                 new_comments=sum(1 for c in comments if c.id not in set(seen.get(ticket.key, []))),
                 comment_list=comments, assignee=status.assignee if status else "", followed=True,
+                spread=status.occurrence_summary if status else "",
             ))
         return rows
     finally:

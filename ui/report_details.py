@@ -32,6 +32,8 @@ def describe(row: Row) -> str:
         facts.append(f"assigned to {e(row.assignee)}")
     if row.sla:
         facts.append(f"SLA: {e(row.sla)}")
+    if row.spread:
+        facts.append(e(row.spread))
     parts = [head, " · ".join(facts)]
     if row.reason:
         parts.append(f"<span style='color:#b00020'>{e(row.reason)}</span>")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from reporter_app.clock import Clock, parse_utc_iso, utc_iso
 from reporter_app.trackers.base import TicketRef, Tracker, TrackerError
+from reporter_app.trackers.installations import installation_tag
 
 FILE_NAME = "fingerprints.sqlite3"
 INSTALLATION_ID_FILE = "installation-id"
@@ -228,7 +229,10 @@ def occurrence_comment(fingerprint: str, seen: Occurrences, environment: Mapping
     """The short "+1" text ``add_occurrence`` posts: counts, first/last seen, this machine's environment.
 
     ``new``: the occurrences this note is about (those since the last report or note), when it is
-    one of the automatic notes of detect/repeats.py.
+    one of the automatic notes of detect/repeats.py. ``machines``: the distinct installations, when the
+    caller knows them (the backends' ``add_occurrence`` counts them from the ticket and says so in its own
+    line, trackers/installations.py). The installation is named by its per-fingerprint tag, the one in the
+    ticket's marker lines, never by the raw id: tickets of one machine stay unlinkable.
     """
     lines = [f"Seen again (fingerprint {fingerprint})."]
     if new is not None:
@@ -239,6 +243,6 @@ def occurrence_comment(fingerprint: str, seen: Occurrences, environment: Mapping
                  f"last {utc_iso(seen.last_seen)}.")
     if machines is not None:
         lines.append(f"Distinct installations reporting it: {machines}.")
-    lines.append(f"Installation: {installation[:12]}")
+    lines.append(f"Installation: {installation_tag(installation, fingerprint)}")
     lines += [f"{key}: {value}" for key, value in sorted(environment.items())]
     return "\n".join(lines)

@@ -57,7 +57,6 @@ from reporter_app.detect.dedup import (
     DedupDecision,
     FingerprintMap,
     Occurrences,
-    installation_id,
     lookup,
     occurrence_comment,
 )
@@ -411,8 +410,7 @@ class DetectionService:
         # A repeat (known here, or queued by `auto` before its ticket exists) becomes a "+1" note, which
         # quotes the description's start: lead with the counts and this installation.
         if seen is not None and (dedup.duplicate or seen.count > 1):
-            summary = occurrence_comment(detection.fingerprint, seen, _environment(),
-                                         installation_id(self.ctx.paths.data_dir))
+            summary = occurrence_comment(detection.fingerprint, seen, _environment(), self.ctx.installation_id())
             detection.draft.description = summary + "\n\n" + detection.draft.description
         resolution = Resolution(detection, dedup)
         if not detection.auto:
@@ -464,7 +462,7 @@ class DetectionService:
         known = self.fingerprints.occurrences(batch.fingerprint)
         first = min(known.first_seen, span.first_seen) if known is not None else span.first_seen
         text = occurrence_comment(batch.fingerprint, Occurrences(span.total, first, span.last_seen), _environment(),
-                                  installation_id(self.ctx.paths.data_dir),
+                                  self.ctx.installation_id(),
                                   new=Occurrences(span.count, span.first_seen, span.last_seen))
         return Draft(title=batch.title or f"Error {batch.fingerprint} seen again", description=text,
                      impact=Impact(batch.impact) if batch.impact else None, fingerprint=batch.fingerprint,

@@ -89,6 +89,21 @@ class TicketStatus:
     # For the SLA clock of tickets followed by key, and for reading back the post-incident sections.
     description: str = ""
     created_at: datetime | None = None
+    # Distinct installations among the ticket's reports (trackers/installations.py); 0: not known. Not exact when
+    # some reports on it carry no installation marker (older versions): then it is a lower bound.
+    installations: int = 0
+    installations_exact: bool = True
+
+    @property
+    def occurrence_summary(self) -> str:
+        """"3 occurrences on 2 machines" for My reports; "" for a lone report, where it would only be noise."""
+        from reporter_app.trackers.installations import InstallationCount
+
+        if self.occurrences <= 1:
+            return ""
+        count = InstallationCount(self.installations, self.installations_exact)
+        words = f"{self.occurrences} occurrence{'s' if self.occurrences != 1 else ''}"
+        return f"{words} {count.machines}".strip()
 
 
 @dataclass(frozen=True)

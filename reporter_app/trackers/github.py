@@ -4,7 +4,8 @@
                     cannot attach files to issues), then POST /repos/{repo}/issues linking them
     find            GET /repos/{repo}/issues?labels=<first label>&state=all, newest first, scanning bodies for
                     the hidden key line; this listing is strongly consistent, /search/issues lags minutes
-    add_occurrence  a comment carrying the duplicate's own key (so a retry does not post it twice)
+    add_occurrence  a comment carrying the duplicate's own key (so a retry does not post it twice) and the count of
+                    distinct installations read from the issue body and its comments
     statuses        GET /repos/{repo}/issues/{n} with ETags (a 304 costs no rate limit), comments when changed
 
 Rate limits: 429, and 403 with `retry-after` or `x-ratelimit-remaining: 0` (primary and secondary limits) are
@@ -50,6 +51,7 @@ from reporter_app.trackers.http import (
     parse_retry_after,
     timeouts,
 )
+from reporter_app.trackers.installations import count_installations, report_tag
 from reporter_app.trackers.markdown_text import (
     classification_labels,
     has_occurrence,
@@ -222,11 +224,17 @@ class GitHubTracker(Tracker):
     def add_occurrence(self, ref: TicketRef, report: Report, bundle: Bundle) -> None:
         self.require_token()
         number = self.issue_number(ref)
-        for comment in self._comments(number):
-            if has_occurrence(comment.get("body") or "", report.idempotency_key):
-                return  # an earlier attempt already posted it: a retry is harmless
+        comments = self._comments(number)
+        if any(has_occurrence(c.get("body") or "", report.idempotency_key) for c in comments):
+            return  # an earlier attempt already posted it: a retry is harmless
+        issue = self._issue_if_changed(number)  # the body, for the count (a 304 from the cache is free)
+        if issue is None:
+            raise RefusedError(f"GitHub issue #{number} no longer exists (or the token cannot see it)")
+        installations = count_installations(
+            [str(issue.get("body") or ""), *(str(c.get("body") or "") for c in comments)], own=report_tag(report),
+            all_read=len(comments) >= int(issue.get("comments") or 0))  # past 1,000 comments: "at least"
         uploads, links, notes = self._commit_files(report, bundle)
-        body = occurrence_body(report, uploads, links, notes, self.clock.now())
+        body = occurrence_body(report, uploads, links, notes, self.clock.now(), installations)
         self.http.request("POST", f"{self.repo.path}/issues/{number}/comments", json_body={"body": body[:MAX_BODY]})
 
     def comment(self, ref: TicketRef, text: str, author: str = "") -> None:

@@ -17,6 +17,7 @@ from reporter_app.trackers.base import (
     TrackerError,
 )
 from reporter_app.trackers.http import http_status
+from reporter_app.trackers.installations import count_installations
 from reporter_app.trackers.markdown_text import is_ours
 
 if TYPE_CHECKING:
@@ -84,6 +85,8 @@ def ticket_status(ref: TicketRef, issue: dict[str, Any], comments: list[dict[str
     assignees = issue.get("assignees") or ([issue["assignee"]] if issue.get("assignee") else [])
     people = [c for c in comments if not is_ours(c.get("body") or "")]
     ours = len(comments) - len(people)
+    installations = count_installations([str(issue.get("body") or ""), *(str(c.get("body") or "") for c in comments)],
+                                        all_read=len(comments) >= int(issue.get("comments") or 0))
     milestone = issue.get("milestone") or {}
     priority = next((str(label.get("name")) for label in issue.get("labels") or []
                      if isinstance(label, dict) and str(label.get("name", "")).upper() in ("P1", "P2", "P3", "P4")), "")
@@ -95,6 +98,7 @@ def ticket_status(ref: TicketRef, issue: dict[str, Any], comments: list[dict[str
         updated_at=_time(issue.get("updated_at")), title=str(issue.get("title") or ""),
         priority=priority, occurrences=1 + ours,
         description=str(issue.get("body") or ""), created_at=_time(issue.get("created_at")),
+        installations=installations.seen, installations_exact=installations.exact,
     )
 
 

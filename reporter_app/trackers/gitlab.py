@@ -3,7 +3,8 @@
     create          POST /projects/:id/uploads per file (multipart `file`) -> Markdown links; then POST the issue
     find            GET /projects/:id/issues?labels=<first label>&state=all, newest first, scanning descriptions
                     for the hidden key line (a database query: no index lag)
-    add_occurrence  a note carrying the duplicate's own key (so a retry does not post it twice)
+    add_occurrence  a note carrying the duplicate's own key (so a retry does not post it twice) and the count of
+                    distinct installations read from the description and the notes
     statuses        GET /projects/:id/issues?iids[]=..  (one call per 100 issues), notes only for changed issues
 """
 
@@ -43,6 +44,7 @@ from reporter_app.trackers.http import (
     json_object,
     timeouts,
 )
+from reporter_app.trackers.installations import InstallationCount, count_installations, report_tag
 from reporter_app.trackers.markdown_text import (
     classification_labels,
     has_occurrence,
@@ -155,10 +157,17 @@ class GitLabTracker(Tracker):
     def add_occurrence(self, ref: TicketRef, report: Report, bundle: Bundle) -> None:
         self.require_token()
         iid = self.issue_iid(ref)
-        if any(has_occurrence(n.get("body") or "", report.idempotency_key) for n in self._load_notes(iid)):
+        loaded = self._load_notes(iid)
+        if any(has_occurrence(n.get("body") or "", report.idempotency_key) for n in loaded):
             return  # an earlier attempt already posted it: a retry is harmless
+        # The description, for the count: the listing by iid (the same call statuses() makes).
+        found = self.http.json("GET", f"{self.project_path}/issues", params={"iids[]": [iid], "state": "all"}) or []
+        issue = next((i for i in found if isinstance(i, dict) and int(i.get("iid", 0)) == iid), None)
+        if issue is None:
+            raise RefusedError(f"GitLab issue #{iid} no longer exists (or the token's user cannot see it)")
+        installations = _installations(issue, loaded, own=report_tag(report))
         uploads, links, notes = self._upload_all(bundle)
-        body = occurrence_body(report, uploads, links, notes, self.clock.now())
+        body = occurrence_body(report, uploads, links, notes, self.clock.now(), installations)
         self.http.request("POST", f"{self.project_path}/issues/{iid}/notes", json_body={"body": body})
 
     def comment(self, ref: TicketRef, text: str, author: str = "") -> None:
@@ -240,6 +249,7 @@ class GitLabTracker(Tracker):
     def _status(self, issue: dict[str, Any], notes: list[dict[str, Any]]) -> TicketStatus:
         people = [n for n in notes if not n.get("system") and not is_ours(n.get("body") or "")]
         ours = sum(1 for n in notes if not n.get("system") and is_ours(n.get("body") or ""))
+        installations = _installations(issue, notes)
         assignees = issue.get("assignees") or ([issue["assignee"]] if issue.get("assignee") else [])
         if issue.get("state") == "closed":
             state, words = TicketState.CLOSED, "closed"
@@ -264,6 +274,7 @@ class GitLabTracker(Tracker):
             updated_at=_time(issue.get("updated_at")), title=str(issue.get("title") or ""), priority=priority,
             occurrences=1 + ours, description=str(issue.get("description") or ""),
             created_at=_time(issue.get("created_at")),
+            installations=installations.seen, installations_exact=installations.exact,
         )
 
     def _explain(self, response: requests.Response, detail: str) -> str:
@@ -280,6 +291,13 @@ class GitLabTracker(Tracker):
         if status == 404:
             return f"GitLab: {what}: {detail or 'Not Found'} (404): check tracker.project"
         return f"GitLab refused {what} ({status}): {detail or response.reason or 'no reason given'}"
+
+
+def _installations(issue: dict[str, Any], notes: list[dict[str, Any]], own: str | None = None) -> InstallationCount:
+    """Distinct installations in the description and the (non-system) notes; past the 1,000 notes read, "at least"."""
+    people_and_ours = [str(n.get("body") or "") for n in notes if not n.get("system")]
+    all_read = len(people_and_ours) >= int(issue.get("user_notes_count") or 0)
+    return count_installations([str(issue.get("description") or ""), *people_and_ours], own=own, all_read=all_read)
 
 
 def _gitlab_detail(response: requests.Response) -> str:

@@ -4,7 +4,8 @@
                     per file (multipart `file`, X-Atlassian-Token: no-check), sized by /attachment/meta
     find            labels = "<key>": Cloud POST /search/jql with reconcileIssues (the ids this process created:
                     the index lags, and reconciled ids are read-after-write), Data Center /search
-    add_occurrence  a comment carrying the duplicate's key line (checked first, so a retry does not repeat it)
+    add_occurrence  a comment carrying the duplicate's key line (checked first, so a retry does not repeat it) and
+                    the count of distinct installations read from the description and the comments
     statuses        one search for `key in (...)` with status, assignee, fixVersions and comments
 
 The report's idempotency key and fingerprint are labels: exact, indexed, and never shown as clutter.
@@ -47,6 +48,7 @@ from reporter_app.trackers.http import (
     json_object,
     timeouts,
 )
+from reporter_app.trackers.installations import count_installations, report_tag
 from reporter_app.trackers.jira_meta import Metadata, load_metadata
 from reporter_app.trackers.jira_text import (
     KEY_LINE,
@@ -180,9 +182,18 @@ class JiraTracker(Tracker):
     def add_occurrence(self, ref: TicketRef, report: Report, bundle: Bundle) -> None:
         self.require_token()
         marker = KEY_LINE + report.idempotency_key
-        for comment in self._comments(ref.key):
-            if marker in _body_text(comment.get("body")):
-                return  # an earlier attempt already posted it: a retry is harmless
+        comments, total = self._comments(ref.key)
+        texts = [_body_text(comment.get("body")) for comment in comments]
+        if any(marker in text for text in texts):
+            return  # an earlier attempt already posted it: a retry is harmless
+        issue = self._issue(ref.key, ["description"])
+        if issue is None:
+            raise RefusedError(f"Jira issue {ref.key} no longer exists (or the account cannot see it)")
+        description = _body_text((issue.get("fields") or {}).get("description"))
+        # Only the newest 100 comments are listed: beyond that the count is a lower bound, and says so. So is it when
+        # the project's screen has no description field: the first report's machine left no marker.
+        installations = count_installations([description, *texts], own=report_tag(report),
+                                            all_read=total <= len(comments) and bool(description.strip()))
         meta = self.metadata()
         fitted = fit_attachments(bundle, meta.upload_limit, "Jira's") if meta.attachments_enabled else None
         # Files of a "+1" get the report's short id in front, so they don't shadow the first report's.
@@ -191,8 +202,8 @@ class JiraTracker(Tracker):
         notes = list(fitted.notes) if fitted else []
         notes.extend(f"not attached: {f}" for f in self._attach_all(ref.key, uploads))
         now = self.clock.now()
-        body: Any = adf_occurrence(report, uploads, notes, now) if self.cloud else \
-            wiki_occurrence(report, uploads, notes, now)
+        body: Any = adf_occurrence(report, uploads, notes, now, installations) if self.cloud else \
+            wiki_occurrence(report, uploads, notes, now, installations)
         self.http.request("POST", f"{self.api}/issue/{ref.key}/comment", json_body={"body": body})
 
     def comment(self, ref: TicketRef, text: str, author: str = "") -> None:
@@ -292,10 +303,12 @@ class JiraTracker(Tracker):
             raise
         return data
 
-    def _comments(self, key: str) -> list[dict[str, Any]]:
+    def _comments(self, key: str) -> tuple[list[dict[str, Any]], int]:
+        """The newest 100 comments, and how many the issue has in all."""
         data = self.http.json("GET", f"{self.api}/issue/{key}/comment",
-                              params={"orderBy": "-created", "maxResults": 100})
-        return list((data or {}).get("comments") or [])
+                              params={"orderBy": "-created", "maxResults": 100}) or {}
+        comments = list(data.get("comments") or [])
+        return comments, int(data.get("total") or len(comments))
 
     def _attach_all(self, key: str, uploads: list[Upload]) -> list[str]:
         failed: list[str] = []
@@ -337,6 +350,11 @@ class JiraTracker(Tracker):
         texts = [_body_text(c.get("body")) for c in comments]
         people = [c for c, t in zip(comments, texts) if KEY_LINE not in t]
         ours = sum(1 for t in texts if t.startswith(OCCURRENCE_LINE))
+        listed = fields.get("comment") or {}
+        description = _body_text(fields.get("description"))
+        installations = count_installations(  # a lower bound past the comments listed, or without a description
+            [description, *texts],
+            all_read=int(listed.get("total") or len(comments)) <= len(comments) and bool(description.strip()))
         assignee = fields.get("assignee") or {}
         return TicketStatus(
             ref=self._ref(issue), state=state, status_name=name,
@@ -346,6 +364,7 @@ class JiraTracker(Tracker):
             updated_at=_time(fields.get("updated")), title=str(fields.get("summary") or ""),
             priority=str((fields.get("priority") or {}).get("name") or ""), occurrences=1 + ours,
             description=_description_text(fields.get("description")), created_at=_time(fields.get("created")),
+            installations=installations.seen, installations_exact=installations.exact,
         )
 
     def _explain(self, response: requests.Response, detail: str) -> str:

@@ -6,7 +6,9 @@ breaks inside prose are hardBreak nodes, never "\\n" in a paragraph's text; logs
 Descriptions are capped at 32,767 characters: log excerpts shrink first, then the text is cut.
 
 The visible last line `reporter-app key: ra-...` (ADF has no hidden comments) marks our own
-comments, so statuses can tell them from people's and a retried "+1" is not posted twice.
+comments, so statuses can tell them from people's and a retried "+1" is not posted twice. The line
+above it (same paragraph), `reporter-app installation: <tag>`, is what the count of distinct
+installations reads back (trackers/installations.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from reporter_app.clock import utc_iso
 from reporter_app.model import Report
 from reporter_app.render import plain_sections
 from reporter_app.trackers.fitting import Upload, human_size
+from reporter_app.trackers.installations import InstallationCount, installation_line
 from reporter_app.trackers.markdown_text import log_excerpts
 
 KEY_LINE = "reporter-app key: "
@@ -110,7 +113,7 @@ def adf_description(report: Report, uploads: Sequence[Upload], notes: Sequence[s
     for heading, body in plain_sections(report):
         head.append(adf_heading(heading))
         head.extend([adf_code(body)] if heading in PREFORMATTED else adf_paragraphs(body))
-    footer = _paragraph_of_lines([_footer(report)])
+    footer = _paragraph_of_lines(_marker_lines(report, _footer(report)))
     lines = excerpt_lines
     while True:
         doc = adf_doc([*head, *_adf_evidence(uploads, notes, lines), footer])
@@ -127,17 +130,26 @@ def adf_description(report: Report, uploads: Sequence[Upload], notes: Sequence[s
     return doc
 
 
-def adf_occurrence(report: Report, uploads: Sequence[Upload], notes: Sequence[str], when: datetime) -> Node:
-    blocks: list[Node | None] = list(_occurrence_head(report, when, adf=True))
+def adf_occurrence(report: Report, uploads: Sequence[Upload], notes: Sequence[str], when: datetime,
+                   installations: InstallationCount | None = None) -> Node:
+    blocks: list[Node | None] = list(_occurrence_head(report, when, adf=True, installations=installations))
     blocks.extend(_adf_evidence(uploads, notes, 20))
-    blocks.append(_paragraph_of_lines([KEY_LINE + report.idempotency_key]))
+    blocks.append(_paragraph_of_lines(_marker_lines(report, KEY_LINE + report.idempotency_key)))
     return adf_doc(blocks)
 
 
-def _occurrence_head(report: Report, when: datetime, adf: bool) -> list[Any]:
+def _marker_lines(report: Report, key_line: str) -> list[str]:
+    line = installation_line(report)
+    return [line, key_line] if line else [key_line]
+
+
+def _occurrence_head(report: Report, when: datetime, adf: bool,
+                     installations: InstallationCount | None = None) -> list[Any]:
     who = report.reporter.name or "someone"
     role = f" ({report.reporter.role.value})" if report.reporter.name else ""
     lines = [f"{OCCURRENCE_LINE}{who}{role} at {utc_iso(report.created_at or when)}"]
+    if installations is not None:
+        lines.append(installations.line)
     if report.title:
         lines.append(f"Title: {report.title}")
     text = report.description.strip()
@@ -200,7 +212,7 @@ def wiki_description(report: Report, uploads: Sequence[Upload], notes: Sequence[
                      excerpt_lines: int = 40, prefix: str = "") -> str:
     head = [f"h3. {h}\n\n" + (_noformat(b.strip()) if h in PREFORMATTED else b.strip())
             for h, b in plain_sections(report)]
-    footer = _footer(report)
+    footer = "\n".join(_marker_lines(report, _footer(report)))
     lines = excerpt_lines
     while True:
         text = "\n\n".join([*head, *_wiki_evidence(uploads, notes, lines, True), footer]) + "\n"
@@ -213,8 +225,9 @@ def wiki_description(report: Report, uploads: Sequence[Upload], notes: Sequence[
     return text
 
 
-def wiki_occurrence(report: Report, uploads: Sequence[Upload], notes: Sequence[str], when: datetime) -> str:
-    blocks = list(_occurrence_head(report, when, adf=False))
+def wiki_occurrence(report: Report, uploads: Sequence[Upload], notes: Sequence[str], when: datetime,
+                    installations: InstallationCount | None = None) -> str:
+    blocks = list(_occurrence_head(report, when, adf=False, installations=installations))
     blocks.extend(_wiki_evidence(uploads, notes, 20, False))
-    blocks.append(KEY_LINE + report.idempotency_key)
+    blocks.append("\n".join(_marker_lines(report, KEY_LINE + report.idempotency_key)))
     return "\n\n".join(blocks) + "\n"

@@ -2,7 +2,9 @@
 
     <folder>/LOCAL-1/ticket.json          key, title, description, status, comments, assignee...
     <folder>/LOCAL-1/attachments/...      the bundle's files, as filed
-    <folder>/LOCAL-1/occurrences/<id>.json one per "+1" (named by report id, so a retry is harmless)
+    <folder>/LOCAL-1/occurrences/<id>.json one per "+1" (named by report id, so a retry is harmless), with the
+                                           count of distinct installations ("installation" tags, as in
+                                           ticket.json: trackers/installations.py)
 
 A ticket is assembled under a temporary name and renamed to the next free key; the rename
 either wins the key or fails, so several machines may share the folder without a server.
@@ -38,6 +40,7 @@ from reporter_app.trackers.base import (
     TrackerContext,
     TransientError,
 )
+from reporter_app.trackers.installations import InstallationCount, report_tag
 
 TICKET_FILE = "ticket.json"
 # The tracker's own status names, and what each means in the normalised vocabulary.
@@ -105,8 +108,11 @@ class LocalTracker(Tracker):
         path = self.folder / ref.key
         if not (path / TICKET_FILE).is_file():
             raise RefusedError(f"{ref.key} does not exist in {self.folder}")
+        own = report_tag(report)
+        seen = _installations(self._read(path) or {}, path, own, leave_out=report.id)
         occurrence = {"report_id": report.id, "at": utc_iso(report.created_at or self.clock.now()),
-                      "reporter": report.reporter.name, "title": report.title}
+                      "reporter": report.reporter.name, "title": report.title, "installation": own,
+                      "distinct_installations": seen.seen, "distinct_installations_exact": seen.exact}
         try:
             atomic_write_text(path / "occurrences" / f"{report.id}.json", json.dumps(occurrence, indent=2))
         except OSError as exc:
@@ -212,6 +218,7 @@ class LocalTracker(Tracker):
                          "role": report.reporter.role.value},
             "idempotency_key": report.idempotency_key,
             "fingerprint": report.fingerprint,
+            "installation": report_tag(report),
             "attachments": [a.path for a in report.attachments if a.path not in missing],
             "comments": [],
             "created_at": now,
@@ -238,13 +245,37 @@ class LocalTracker(Tracker):
         ]
         occurrences_dir = path / "occurrences"
         extra = len(list(occurrences_dir.glob("*.json"))) if occurrences_dir.is_dir() else 0
+        installations = _installations(ticket, path)
         return TicketStatus(
             ref=ref, state=STATUS_STATES.get(name, TicketState.IN_PROGRESS), status_name=name,
             assignee=str(ticket.get("assignee", "")), comments=comments, fixed_in=str(ticket.get("fixed_in", "")),
             updated_at=_parse_time(ticket.get("updated_at")), title=str(ticket.get("title", "")),
             priority=str(ticket.get("priority", "")), occurrences=1 + extra,
             description=str(ticket.get("description", "")), created_at=_parse_time(ticket.get("created_at")),
+            installations=installations.seen, installations_exact=installations.exact,
         )
+
+
+def _installations(ticket: dict[str, Any], path: Path, own: str | None = None,
+                   leave_out: str = "") -> InstallationCount:
+    """Distinct "installation" tags of the ticket and its occurrence files, plus `own`, the tag of the occurrence
+    being added (`leave_out`: its report id, whose file a retry finds already written).
+
+    A ticket or occurrence written before the tag existed (no "installation" key, or "") makes it a lower bound.
+    """
+    tags = [str(ticket.get("installation") or "")]
+    folder = path / "occurrences"
+    for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        if leave_out and file.stem == leave_out:
+            continue
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None  # unreadable: counted as unattributed, never guessed
+        tags.append(str(data.get("installation") or "") if isinstance(data, dict) else "")
+    if own is not None:
+        tags.append(own)
+    return InstallationCount.of(tags, unattributed=not all(tags))
 
 
 def _parse_time(value: object) -> Any:

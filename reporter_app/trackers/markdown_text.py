@@ -2,10 +2,12 @@
 
 The ticket's identity travels as hidden HTML comments that both renderers drop from view:
 
+    <!-- reporter-app installation: <16hex> -->                      just above either of these
     <!-- reporter-app key: ra-<id> fingerprint: brfp-<12hex> -->     last line of an issue body
     <!-- reporter-app occurrence: ra-<id> -->                         last line of a "+1" comment
 
-`find()` and the idempotent `add_occurrence()` look for exactly these lines; keep their wording stable.
+`find()` and the idempotent `add_occurrence()` look for exactly these lines, and the count of distinct
+installations (trackers/installations.py) for the first; keep their wording stable.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from reporter_app.clock import utc_iso
 from reporter_app.model import Report
 from reporter_app.render import plain_sections
 from reporter_app.trackers.fitting import Upload, human_size
+from reporter_app.trackers.installations import InstallationCount, installation_line
 
 KEY_PREFIX = "<!-- reporter-app key: "
 OCCURRENCE_PREFIX = "<!-- reporter-app occurrence: "
@@ -36,6 +39,12 @@ def key_marker(key: str, fingerprint: str = "") -> str:
 
 def occurrence_marker(key: str) -> str:
     return f"{OCCURRENCE_PREFIX}{key} -->"
+
+
+def markers(report: Report, last: str) -> str:
+    """The hidden marker lines that end a body: the installation's (when known), then `last`."""
+    line = installation_line(report)
+    return (f"<!-- {line} -->\n" if line else "") + last
 
 
 _KEY_LINE = re.compile(r"<!-- reporter-app key: (\S+)(?: fingerprint: (\S+))? -->")
@@ -129,7 +138,7 @@ def issue_body(report: Report, uploads: Sequence[Upload], links: Mapping[str, st
     """The issue body, within max_chars: excerpts shrink first, then the sections are cut (with a note)."""
     sections = [f"### {h}\n\n" + (fenced(b.strip()) if h in PREFORMATTED else b.strip())
                 for h, b in plain_sections(report)]
-    footer = key_marker(report.idempotency_key, report.fingerprint)
+    footer = markers(report, key_marker(report.idempotency_key, report.fingerprint))
     lines = excerpt_lines
     while True:
         excerpts = log_excerpts(uploads, lines)
@@ -146,11 +155,14 @@ def issue_body(report: Report, uploads: Sequence[Upload], links: Mapping[str, st
 
 
 def occurrence_body(report: Report, uploads: Sequence[Upload], links: Mapping[str, str], notes: Sequence[str],
-                    when: datetime) -> str:
-    """A "+1" comment: who, when, what they saw; carries the duplicate's own key for idempotency."""
+                    when: datetime, installations: InstallationCount | None = None) -> str:
+    """A "+1" comment: who, when, what they saw, how many machines; carries the duplicate's own key for
+    idempotency and its installation's tag for the next count."""
     who = report.reporter.name or "someone"
     role = f" ({report.reporter.role.value})" if report.reporter.name else ""
     blocks = [f"**+1 occurrence**: reported again by {who}{role} at {utc_iso(report.created_at or when)}"]
+    if installations is not None:
+        blocks.append(installations.line)
     if report.title:
         blocks.append(f"Title: {report.title}")
     text = report.description.strip()
@@ -158,7 +170,7 @@ def occurrence_body(report: Report, uploads: Sequence[Upload], links: Mapping[st
         blocks.append(text[:MAX_OCCURRENCE_EXCERPT] + ("..." if len(text) > MAX_OCCURRENCE_EXCERPT else ""))
     blocks.append(f"Impact: {report.impact.plain_words}; affects: {report.reach.plain_words}")
     blocks.extend(evidence(uploads, links, notes, log_excerpts(uploads, 20), inline_screenshot=False))
-    blocks.append(occurrence_marker(report.idempotency_key))
+    blocks.append(markers(report, occurrence_marker(report.idempotency_key)))
     return "\n\n".join(blocks) + "\n"
 
 

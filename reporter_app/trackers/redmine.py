@@ -2,7 +2,8 @@
 
     create          POST /uploads.json per file (octet-stream) -> tokens; POST /issues.json with them
     find            GET /issues.json?cf_N=key&status_id=*  (custom field), else the description's key line
-    add_occurrence  PUT /issues/N.json with a "+1 occurrence" note and its own uploads
+    add_occurrence  PUT /issues/N.json with a "+1 occurrence" note (with the count of distinct installations read
+                    from the description and journals) and its own uploads
     comment         PUT /issues/N.json with a note (the author named on its last line)
     statuses        GET /issues.json?issue_id=1,2,..&status_id=*, plus journals per changed issue
 
@@ -39,6 +40,7 @@ from reporter_app.trackers.base import (
 )
 from reporter_app.trackers.fitting import Upload, fit_attachments, human_size
 from reporter_app.trackers.http import HttpClient, http_status, timeouts
+from reporter_app.trackers.installations import count_installations, report_tag
 from reporter_app.trackers.redmine_meta import FIELD_SETTINGS, Metadata, load_metadata
 from reporter_app.trackers.redmine_status import ticket_status
 from reporter_app.trackers.redmine_text import (
@@ -179,11 +181,15 @@ class RedmineTracker(Tracker):
         issue_id = self.issue_id(ref)
         issue = self._issue(issue_id, include="journals")
         marker = key_marker(report.idempotency_key)
-        if any(_has_line(j.get("notes") or "", marker) for j in issue.get("journals") or []):
+        notes = [str(j.get("notes") or "") for j in issue.get("journals") or []]
+        if any(_has_line(n, marker) for n in notes):
             return  # an earlier attempt already added this occurrence: a retry is harmless
+        # include=journals returns every journal: the count sees the whole ticket.
+        installations = count_installations([str(issue.get("description") or ""), *notes], own=report_tag(report))
         fitted = fit_attachments(bundle, self.max_attachment_bytes, "Redmine's")
         uploads = [self._upload(u) for u in fitted.uploads]
-        note = occurrence_note(report, fitted.uploads, fitted.notes, self.formatting, self.clock.now())
+        note = occurrence_note(report, fitted.uploads, fitted.notes, self.formatting, self.clock.now(),
+                               installations)
         self.http.request("PUT", f"/issues/{issue_id}.json", json_body={"issue": {"notes": note, "uploads": uploads}})
 
     def comment(self, ref: TicketRef, text: str, author: str = "") -> None:

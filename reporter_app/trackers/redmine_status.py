@@ -13,6 +13,7 @@ from typing import Any
 from reporter_app.clock import parse_utc_iso
 from reporter_app.trackers.attribution import split_author
 from reporter_app.trackers.base import Comment, TicketRef, TicketState, TicketStatus
+from reporter_app.trackers.installations import count_installations
 from reporter_app.trackers.redmine_meta import Metadata
 from reporter_app.trackers.redmine_text import OCCURRENCE_PREFIX
 
@@ -46,6 +47,8 @@ def ticket_status(ref: TicketRef, issue: Mapping[str, Any], journals: list[dict[
         state = TicketState.REOPENED
     comments: list[Comment] = []
     occurrences = 1
+    description = str(issue.get("description") or "").replace("\r\n", "\n")
+    installations = count_installations([description, *(str(j.get("notes") or "") for j in journals)])
     for journal in journals:
         notes = str(journal.get("notes") or "").strip()
         if not notes:
@@ -73,8 +76,9 @@ def ticket_status(ref: TicketRef, issue: Mapping[str, Any], journals: list[dict[
         title=str(issue.get("subject", "")),
         priority=str((issue.get("priority") or {}).get("name", "")),
         occurrences=occurrences,
-        description=str(issue.get("description") or "").replace("\r\n", "\n"),
+        description=description,
         created_at=_time(issue.get("created_on")),
+        installations=installations.seen, installations_exact=installations.exact,
     )
 
 

@@ -3,6 +3,8 @@
 The last line carries the report's idempotency key (`reporter-app key: ra-...`). It is the
 fallback identity of the ticket when the Redmine project has no custom field for the key:
 `find()` then searches descriptions for exactly this line. Keep its wording stable.
+The line above it, `reporter-app installation: <tag>`, is what the count of distinct installations
+reads back (trackers/installations.py); Redmine shows both as two small plain lines.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from reporter_app.clock import utc_iso
 from reporter_app.model import Report
 from reporter_app.render import plain_sections
 from reporter_app.trackers.fitting import Upload, human_size
+from reporter_app.trackers.installations import InstallationCount, installation_line
 
 KEY_MARKER = "reporter-app key: "
 FORMATS = ("textile", "markdown", "common_mark")
@@ -66,18 +69,21 @@ def description(report: Report, uploads: Sequence[Upload], notes: Sequence[str],
     footer = key_marker(report.idempotency_key)
     if report.fingerprint:
         footer += f" · fingerprint: {report.fingerprint}"
-    blocks.append(footer)
+    blocks.append(_markers(report, footer))
     return "\n\n".join(blocks) + "\n"
 
 
 def occurrence_note(report: Report, uploads: Sequence[Upload], notes: Sequence[str], formatting: str,
-                    when: datetime) -> str:
-    """A journal note for a duplicate: who, when, what they saw; carries the duplicate's own key."""
+                    when: datetime, installations: InstallationCount | None = None) -> str:
+    """A journal note for a duplicate: who, when, what they saw, how many machines; carries the duplicate's own
+    key and its installation's tag."""
     markup = Markup(formatting)
     who = report.reporter.name or "someone"
     role = f" ({report.reporter.role.value})" if report.reporter.name else ""
     head = f"{OCCURRENCE_PREFIX}: reported again by {who}{role} at {utc_iso(report.created_at or when)}"
     blocks = [head]
+    if installations is not None:
+        blocks.append(installations.line)
     if report.title:
         blocks.append(f"Title: {report.title}")
     text = report.description.strip()
@@ -85,8 +91,15 @@ def occurrence_note(report: Report, uploads: Sequence[Upload], notes: Sequence[s
         blocks.append(text[:MAX_EXCERPT] + ("..." if len(text) > MAX_EXCERPT else ""))
     blocks.append(f"Impact: {report.impact.plain_words}; affects: {report.reach.plain_words}")
     blocks.extend(_evidence(markup, uploads, notes, inline_screenshot=False))
-    blocks.append(key_marker(report.idempotency_key))
+    blocks.append(_markers(report, key_marker(report.idempotency_key)))
     return "\n\n".join(blocks) + "\n"
+
+
+def _markers(report: Report, key_line: str) -> str:
+    # One paragraph of two short lines (Textile breaks the line; Markdown may join them when shown): find() and
+    # the count read the stored text, where each stays a line of its own.
+    line = installation_line(report)
+    return f"{line}\n{key_line}" if line else key_line
 
 
 def _evidence(markup: Markup, uploads: Sequence[Upload], notes: Sequence[str],

@@ -9,6 +9,10 @@ Signing follows the Standard Webhooks spec (standard-webhooks.md):
 
 and optionally GitHub's `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret text, body)>`.
 
+Every report's `installation_id` (report.json) lets the receiver count the distinct machines behind a ticket;
+reporter-app cannot read the receiver's earlier deliveries, so the count is the receiver's, and its status answer
+may give it back (`"installations": N`, shown in My reports).
+
 The receiver may answer a 2xx with JSON `{"key": "...", "url": "..."}` naming its ticket; else the
 ticket key is the webhook-id. `find()` knows only tickets a receiver named (kept in a small local
 record): for the rest a re-send is harmless because the receiver dedupes on webhook-id.
@@ -293,7 +297,14 @@ def _status_from(ref: TicketRef, data: dict[str, Any]) -> TicketStatus:
                         assignee=str(data.get("assignee") or ""), comments=comments,
                         fixed_in=str(data.get("fixed_in") or ""), updated_at=_time(data.get("updated_at")),
                         title=str(data.get("title") or ""), priority=str(data.get("priority") or ""),
-                        description=str(data.get("description") or ""), created_at=_time(data.get("created_at")))
+                        description=str(data.get("description") or ""), created_at=_time(data.get("created_at")),
+                        # Optional: a receiver that counts reports and distinct installation_ids says so; 0 = unknown.
+                        occurrences=_positive(data.get("occurrences"), 1),
+                        installations=_positive(data.get("installations"), 0))
+
+
+def _positive(value: object, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
 
 
 def _time(value: object) -> Any:

@@ -112,19 +112,22 @@ def test_find_when_labels_were_dropped_for_lack_of_push_access(github: FakeGitHu
 def test_add_occurrence_is_one_comment_even_when_retried(github: FakeGitHub, make_tracker: Any,
                                                          make_bundle: Any) -> None:
     tracker = make_tracker()
-    first, dup = make_bundle(), make_bundle("same crash again")
+    first, dup = make_bundle(installation_id="a" * 32), make_bundle("same crash again", installation_id="b" * 32)
     ref = tracker.create(first.report, first)
     tracker.add_occurrence(ref, dup.report, dup)
     tracker.add_occurrence(ref, dup.report, dup)
     comments = github.repos["acme/app"].comments[1]
     assert len(comments) == 1
     assert comments[0]["body"].startswith("**+1 occurrence**: reported again by Ada Tester (qa)")
+    # The count reads the issue body (Ada's marker) and the comments, plus this report: two machines.
+    assert "\n\nDistinct installations reporting it: 2.\n\n" in comments[0]["body"]
     assert f"<!-- reporter-app occurrence: {dup.report.idempotency_key} -->" in comments[0]["body"]
 
 
 def test_statuses_follow_what_engineers_do(github: FakeGitHub, make_tracker: Any, make_bundle: Any) -> None:
     tracker = make_tracker()
-    a, b, dup = make_bundle("a"), make_bundle("b"), make_bundle("dup")
+    a, b = make_bundle("a", installation_id="a" * 32), make_bundle("b", installation_id="a" * 32)
+    dup = make_bundle("dup", installation_id="b" * 32)
     ref_a, ref_b = tracker.create(a.report, a), tracker.create(b.report, b)
     tracker.add_occurrence(ref_a, dup.report, dup)
     gone = TicketRef("github", "#99")
@@ -132,6 +135,7 @@ def test_statuses_follow_what_engineers_do(github: FakeGitHub, make_tracker: Any
     assert set(status) == {"#1", "#2"}
     assert (status["#1"].state, status["#1"].status_name) == (TicketState.NEW, "open")
     assert status["#1"].occurrences == 2 and status["#1"].comments == []  # our own +1 is not a person's comment
+    assert (status["#1"].installations, status["#2"].installations) == (2, 1)
 
     github.engineer("acme/app", 1, assignee="grace", comment="Looking into it", author="grace")
     github.engineer("acme/app", 2, state="closed", reason="completed", milestone="1.5.0")

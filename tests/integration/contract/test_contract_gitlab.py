@@ -60,7 +60,7 @@ def test_create_uploads_then_files_issue_with_links(gitlab: FakeGitLab, make_tra
 
 def test_find_and_exactly_one_note_per_occurrence(gitlab: FakeGitLab, make_tracker: Any, make_bundle: Any) -> None:
     tracker = make_tracker()
-    first, dup = make_bundle(), make_bundle("again")
+    first, dup = make_bundle(installation_id="a" * 32), make_bundle("again", installation_id="b" * 32)
     ref = tracker.create(first.report, first)
     assert tracker.find(first.report.idempotency_key) == ref
     assert tracker.find("brfp-1a2b3c4d5e6f") == ref
@@ -69,6 +69,8 @@ def test_find_and_exactly_one_note_per_occurrence(gitlab: FakeGitLab, make_track
     tracker.add_occurrence(ref, dup.report, dup)
     notes = gitlab.projects[7].notes[1]
     assert len(notes) == 1 and "+1 occurrence" in notes[0]["body"]
+    assert "Distinct installations reporting it: 2." in notes[0]["body"]  # the description's machine + this one
+    assert tracker.statuses([ref])["#1"].occurrence_summary == "2 occurrences on 2 machines"
 
 
 def test_statuses_batched_and_following_engineers(gitlab: FakeGitLab, make_tracker: Any, make_bundle: Any) -> None:

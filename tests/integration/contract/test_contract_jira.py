@@ -84,17 +84,24 @@ def test_cloud_find_uses_reconcile_for_read_after_write(jira: FakeJira, cloud: A
 
 def test_cloud_occurrence_once_and_statuses(jira: FakeJira, cloud: Any, make_bundle: Any) -> None:
     tracker = cloud()
-    a, b, dup = make_bundle("a"), make_bundle("b"), make_bundle("dup")
+    a, b = make_bundle("a", installation_id="a" * 32), make_bundle("b")
+    dup = make_bundle("dup", installation_id="b" * 32)
     ref_a, ref_b = tracker.create(a.report, a), tracker.create(b.report, b)
     tracker.add_occurrence(ref_a, dup.report, dup)
     tracker.add_occurrence(ref_a, dup.report, dup)
     assert jira.issues["APP-1"]["fields"]["comment"]["total"] == 1
+    # ADF: the count is a paragraph of its own, read from the description's marker and the comments.
+    note = jira.issues["APP-1"]["fields"]["comment"]["comments"][0]["body"]
+    assert {"type": "paragraph", "content": [{"type": "text", "text": "Distinct installations reporting it: 2."}]} \
+        in note["content"]
     assert [n for n, _, _ in jira.attachments["APP-1"]][-2:] == [f"{dup.report.id[:8]}-screenshot.png",
                                                                   f"{dup.report.id[:8]}-app.txt"]
     jira.index()
     status = tracker.statuses([ref_a, ref_b])
     assert (status["APP-1"].state, status["APP-1"].status_name) == (TicketState.NEW, "To Do")
     assert status["APP-1"].occurrences == 2 and status["APP-1"].comments == []
+    assert status["APP-1"].occurrence_summary == "2 occurrences on 2 machines"
+    assert (status["APP-2"].installations, status["APP-2"].installations_exact) == (0, False)  # b has no id
     assert len(jira.calls("POST", r"/rest/api/3/search/jql")) == 1  # one batched search
 
     jira.engineer("APP-1", status="In Progress", assignee="Grace Dev", comment="Can reproduce")
@@ -185,7 +192,7 @@ def test_doctor_catches_a_mapping_jira_rejects(jira: FakeJira, cloud: Any) -> No
 
 def test_data_center_v2_wiki_markup_and_bearer(jira_dc: FakeJira, dc: Any, make_bundle: Any) -> None:
     tracker = dc()
-    a, dup = make_bundle(), make_bundle("again")
+    a, dup = make_bundle(installation_id="a" * 32), make_bundle("again", installation_id="a" * 32)
     ref = tracker.create(a.report, a)
     description = jira_dc.issues["APP-1"]["fields"]["description"]
     assert isinstance(description, str)
@@ -196,6 +203,7 @@ def test_data_center_v2_wiki_markup_and_bearer(jira_dc: FakeJira, dc: Any, make_
     jira_dc.engineer("APP-1", status="Closed", comment="Fixed in trunk")
     status = tracker.statuses([ref])["APP-1"]
     assert (status.state, status.occurrences) == (TicketState.CLOSED, 2)
+    assert status.occurrence_summary == "2 occurrences on 1 machine"  # the same machine twice, in wiki markup
     assert [c.body for c in status.comments] == ["Fixed in trunk"]
     assert all(r.path.startswith("/rest/api/2/") for r in jira_dc.requests)
     assert jira_dc.requests[0].headers["authorization"] == f"Bearer {PAT}"

@@ -101,3 +101,37 @@ def test_check_reports_an_unwritable_folder(tmp_path):
 def test_bad_key_prefix_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="key_prefix"):
         tracker(tmp_path, key_prefix="../x")
+
+
+def test_occurrences_count_distinct_installations_sharing_the_folder(tmp_path):
+    shared = {"folder": str(tmp_path / "shared")}
+    ada, bob = tracker(tmp_path / "ada", **shared), tracker(tmp_path / "bob", **shared)
+    first = bundle(tmp_path, fingerprint="brfp-1", installation_id="a" * 32)
+    ref = ada.create(first.report, first)
+    from_bob = bundle(tmp_path, "again", fingerprint="brfp-1", installation_id="b" * 32)
+    bob.add_occurrence(ref, from_bob.report, from_bob)
+    bob.add_occurrence(ref, from_bob.report, from_bob)  # a retry rewrites the same file: still 2
+    from_ada = bundle(tmp_path, "and again", fingerprint="brfp-1", installation_id="a" * 32)
+    ada.add_occurrence(ref, from_ada.report, from_ada)
+
+    occurrences = tmp_path / "shared" / "LOCAL-1" / "occurrences"
+    bobs = json.loads((occurrences / f"{from_bob.report.id}.json").read_text())
+    adas = json.loads((occurrences / f"{from_ada.report.id}.json").read_text())
+    assert (bobs["distinct_installations"], bobs["distinct_installations_exact"]) == (2, True)
+    assert (adas["distinct_installations"], adas["distinct_installations_exact"]) == (2, True)
+    assert "a" * 32 not in json.dumps(adas)  # the ticket keeps a per-ticket tag, never the raw id
+    status = bob.statuses([ref])["LOCAL-1"]
+    assert (status.occurrences, status.installations, status.installations_exact) == (3, 2, True)
+    assert status.occurrence_summary == "3 occurrences on 2 machines"
+
+
+def test_a_ticket_from_an_older_version_makes_the_count_a_lower_bound(tmp_path):
+    t = tracker(tmp_path)
+    old = bundle(tmp_path, fingerprint="brfp-1")  # no installation_id: written before it existed
+    ref = t.create(old.report, old)
+    new = bundle(tmp_path, "again", fingerprint="brfp-1", installation_id="b" * 32)
+    t.add_occurrence(ref, new.report, new)
+    written = json.loads((tmp_path / "data" / "local-tracker" / "LOCAL-1" / "occurrences" /
+                          f"{new.report.id}.json").read_text())
+    assert (written["distinct_installations"], written["distinct_installations_exact"]) == (1, False)
+    assert t.statuses([ref])["LOCAL-1"].occurrence_summary == "2 occurrences on at least 1 machine"

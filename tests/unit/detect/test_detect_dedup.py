@@ -28,6 +28,7 @@ from reporter_app.trackers.base import (
     Tracker,
     TransientError,
 )
+from reporter_app.trackers.installations import installation_tag
 
 
 class FakeTracker(Tracker):
@@ -96,6 +97,8 @@ def test_occurrences_and_comment(tmp_path: Path) -> None:
     text = occurrence_comment("fp", seen, {"os": "Linux"}, install, machines=3)
     assert "Occurrences on this installation: 2" in text and "Distinct installations reporting it: 3" in text
     assert "os: Linux" in text
+    # Named by the per-fingerprint tag of the ticket's marker lines, never by the raw id (tickets stay unlinkable).
+    assert f"Installation: {installation_tag(install, 'fp')}" in text and install[:8] not in text
 
 
 def test_lookup_remembers_a_tracker_hit_and_reports_a_tracker_it_cannot_build(tmp_path: Path) -> None:

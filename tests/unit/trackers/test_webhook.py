@@ -264,3 +264,22 @@ def test_status_carries_description_and_filing_time(tmp_path, receiver):
     tracker = make_tracker(tmp_path, receiver.url, status_url=base + "/tickets/{key}")
     status = tracker.statuses([TicketRef("webhook", "HOOK-7", "")])["HOOK-7"]
     assert status.description == "## Root cause\nA race." and status.created_at.isoformat() == "2026-01-04T08:00:00+00:00"
+
+
+def test_occurrence_carries_the_installation_id_and_the_receiver_may_give_counts_back(tmp_path, receiver):
+    writer = BundleWriter(tmp_path / "reports", Report(title="again", fingerprint="brfp-42", installation_id="b" * 32))
+    bundle = writer.commit()
+    make_tracker(tmp_path, receiver.url).add_occurrence(TicketRef("webhook", "HOOK-7", ""), bundle.report, bundle)
+    # The receiver counts the distinct installation_ids per ticket: reporter-app cannot read earlier deliveries.
+    assert json.loads(receiver.deliveries[0]["body"])["data"]["installation_id"] == "b" * 32
+
+    receiver.answer = lambda d: (200, {"Content-Type": "application/json"}, json.dumps(
+        {"state": "new", "occurrences": 5, "installations": 3}).encode())
+    base = receiver.url.rsplit("/", 1)[0]
+    tracker = make_tracker(tmp_path, receiver.url, status_url=base + "/tickets/{key}")
+    status = tracker.statuses([TicketRef("webhook", "HOOK-7", "")])["HOOK-7"]
+    assert status.occurrence_summary == "5 occurrences on 3 machines"
+    receiver.answer = lambda d: (200, {"Content-Type": "application/json"}, json.dumps(
+        {"state": "new", "occurrences": "many", "installations": True}).encode())
+    odd = tracker.statuses([TicketRef("webhook", "HOOK-7", "")])["HOOK-7"]
+    assert (odd.occurrences, odd.installations) == (1, 0)  # what is not a positive count is not believed
