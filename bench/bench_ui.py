@@ -2,7 +2,11 @@
 
 1. hotkey -> form exposed: `xdotool key --delay 0 ctrl+alt+b`, 50 presses, median/p95; next to the floor:
    a bare Qt window shown on the same X key grab (ui.hotkey_x11), measured in the same run.
-2. start -> tray ready, and idle RSS / CPU over 60 s (IDLE_SECONDS to shorten).
+2. start -> tray ready, and idle RSS / CPU over 60 s (IDLE_SECONDS to shorten); the RSS next to the floor
+   process's own (a bare QApplication with one window and the key grab, after its presses).
+
+The load average is printed first and last: the floor's p95 moves with the machine's load, so compare runs
+made at a low load.
 
 Times use CLOCK_MONOTONIC, shared by all processes: the bench stamps just before xdotool runs, the app
 prints `trace form-exposed <t>` at the form's first paint (REPORTER_APP_TRACE=1).
@@ -112,6 +116,12 @@ def summary(name: str, values: list[float]) -> str:
             f"first {values[0]:6.1f} ms  max {max(values):6.1f} ms")
 
 
+def rss_mib(pid: int) -> float:
+    import psutil
+
+    return float(psutil.Process(pid).memory_info().rss) / 2**20
+
+
 def idle(pid: int) -> tuple[float, float]:
     import psutil
 
@@ -131,10 +141,13 @@ def main() -> int:
     time.sleep(0.5)
     wm = subprocess.Popen(["openbox", "--sm-disable"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     try:
         floor = Proc([sys.executable, "-c", FLOOR_APP], env)
         floor.wait("ready")
         floor_times = presses(floor, env, "ctrl+alt+n")
+        time.sleep(2)
+        floor_rss = rss_mib(floor.p.pid)
         floor.stop()
 
         with tempfile.TemporaryDirectory() as home:
@@ -151,7 +164,9 @@ def main() -> int:
             print(f"start -> tray ready: {ready_ms:.0f} ms (goal < 500 ms)")
             rss, cpu = idle(app.p.pid)
             print(f"idle over {IDLE_SECONDS:.0f} s: RSS {rss:.0f} MiB (goal < 100), CPU {cpu:.3f}% (goal < 0.2%)")
+            print(f"idle RSS vs the floor process ({floor_rss:.0f} MiB): {rss / floor_rss:.2f}x")
             app.stop()
+        print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
         wm.terminate()
         xvfb.terminate()

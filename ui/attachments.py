@@ -1,11 +1,13 @@
-"""The form's attachment list: one checkable row per item, so the reporter decides what goes out."""
+"""The form's attachment list: one checkable row per item, so the reporter decides what goes out; and the
+screenshot's thumbnail next to it."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QWidget
 
 from reporter_app.collect import Evidence
 
@@ -15,6 +17,46 @@ ACTIVITY = "activity"
 LOG_PREFIX = "log:"
 PENDING_LOGS = "logs-pending"
 REPLAY = "replay"  # unchecked until the reporter chooses it (ui/replay_panel.py)
+
+
+class ScreenshotThumbnail(QLabel):
+    """A QLabel that draws its pixmap itself.
+
+    Why not `QLabel.setPixmap`: Qt 6's QLabel wraps the pixmap in a QIcon, and painting it stores a copy in the
+    global QPixmapCache under the pixmap's unique key. Every report's thumbnail (~110 KB) stayed there until the
+    cache's 10 MiB limit evicted it: the idle tray grew by ~110 KB per report (measured: 9.9 -> 15.2 MiB of malloc
+    in use after 40 reports). Text (no screenshot, and why) is still QLabel's.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._shown: QPixmap | None = None
+
+    def setPixmap(self, pixmap: QPixmap | QImage) -> None:  # noqa: N802 - Qt's name
+        if isinstance(pixmap, QImage):
+            pixmap = QPixmap.fromImage(pixmap)
+        self._shown = None if pixmap.isNull() else pixmap
+        if self._shown is not None:
+            super().setText("")
+        self.update()
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        self._shown = None
+        super().setText(text)
+
+    def pixmap(self) -> QPixmap:
+        return self._shown if self._shown is not None else QPixmap()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        super().paintEvent(event)  # the frame (and the text, when there is no screenshot)
+        if self._shown is None:
+            return
+        area = self.contentsRect()
+        size = self._shown.deviceIndependentSize().toSize()  # centred; a pixel or two of a wider one is clipped
+        painter = QPainter(self)
+        painter.drawPixmap(QPoint(area.x() + (area.width() - size.width()) // 2,
+                                  area.y() + (area.height() - size.height()) // 2), self._shown)
+        painter.end()
 
 
 class AttachmentList(QListWidget):

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -35,20 +35,6 @@ def trace(event: str, detail: str = "") -> None:
         print(f"trace {event} {time.monotonic():.6f}" + (f" {detail}" if detail else ""), flush=True)
 
 
-class _FirstPaint(QObject):
-    """Reports the first paint of the form after each show: the moment the reporter can see it."""
-
-    def __init__(self, parent: QObject) -> None:
-        super().__init__(parent)
-        self.armed = False
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if self.armed and event.type() == QEvent.Type.Paint:
-            self.armed = False
-            trace("form-exposed")
-        return False
-
-
 class ReporterApp(QObject):
     def __init__(self, ctx: Any, force_window: bool = False) -> None:
         super().__init__()
@@ -64,7 +50,6 @@ class ReporterApp(QObject):
         self.actions = TrayActions(hotkey_text, self)
         self.face = AppFace(self.actions, self, force_window=force_window)
         self._windows: dict[str, Any] = {}
-        self._first_paint = _FirstPaint(self)
         self.actions.report_requested.connect(lambda: self.flow.open_form())
         self.actions.my_reports_requested.connect(self.show_my_reports)
         self.actions.outbox_requested.connect(self.show_my_reports)
@@ -78,6 +63,9 @@ class ReporterApp(QObject):
 
         self.status_watch = StatusWatch(ctx, self.core, self.face, self.show_my_reports, parent=self)
         self.outbox.report_filed.connect(lambda *_: self.status_watch.report_filed())
+        from ui.reload import ConfigReloader  # saved settings and edited config files apply live (docs/configuration.md)
+
+        self.reloader = ConfigReloader(self)
         if self.hotkey_state.startswith("not available") or self.hotkey_state.startswith("not bound"):
             QTimer.singleShot(0, lambda: self.face.notify("Shortcut not available", self.hotkey_state, True))
 
@@ -90,8 +78,8 @@ class ReporterApp(QObject):
 
             flow = ReportFlow(self.ctx, self.core, self)
             self._flow = flow  # set first: install_replay reads app.flow
-            flow.form.installEventFilter(self._first_paint)
-            flow.form_will_show.connect(self._form_will_show)
+            # The form's first paint after each show (the bench's "form exposed"; the floor uses the same event).
+            flow.form_exposed.connect(lambda: trace("form-exposed"))
             flow.report_queued.connect(lambda *_: self.outbox.kick())
             flow.report_failed.connect(lambda reason: self.face.notify("The report was not saved", reason, True))
             from ui.replay_control import install_replay  # screen replay (docs/replay.md): tray entry, form item
@@ -117,7 +105,19 @@ class ReporterApp(QObject):
             log.warning("global shortcut %s not bound: %s", text, exc)
             return f"not bound: {exc}"
         self.hotkey.activated.connect(self._hotkey_pressed)
+        # The Wayland portal answers later, maybe after asking the user (ui/hotkey_portal.py).
+        self.hotkey.bound.connect(lambda trigger: setattr(self, "hotkey_state", f"{trigger} (set by the desktop)"))
+        self.hotkey.failed.connect(self._hotkey_failed)
+        if not self.hotkey.confirmed:
+            return f"{self.hotkey.shortcut} (waiting for the desktop to confirm it)"
         return f"{self.hotkey.shortcut} (works everywhere)"
+
+    def _hotkey_failed(self, error: HotkeyError) -> None:
+        kind = "not available" if isinstance(error, HotkeyUnavailable) else "not bound"
+        log.warning("global shortcut %s: %s", kind, error)
+        self.hotkey_state = f"{kind}: {error}"
+        trace("hotkey-failed")
+        self.face.notify("Shortcut not available", self.hotkey_state, True)
 
     def _start_error_watch(self) -> Any:
         """Log watching (ui/error_watch.py), only when `detect.enabled`: it is opt-in."""
@@ -125,14 +125,14 @@ class ReporterApp(QObject):
             return None
         from ui.error_watch import ErrorWatch
 
-        return ErrorWatch(self.ctx, self.core, self.flow, self.face, on_filed=self.outbox.kick, parent=self)
+        watch = ErrorWatch(self.ctx, self.core, self.flow, self.face, on_filed=self.outbox.kick, parent=self)
+        # A new ticket may be a detected error's: its held repeats become "+1" notes at once.
+        self.outbox.report_filed.connect(lambda *_: watch.ticket_filed())
+        return watch
 
     def _hotkey_pressed(self) -> None:
         trace("hotkey")
         self.flow.open_form(started=time.perf_counter())
-
-    def _form_will_show(self) -> None:
-        self._first_paint.armed = True
 
     def start(self) -> None:
         """After the event loop runs: the first send round, and the ready mark."""
@@ -174,6 +174,7 @@ class ReporterApp(QObject):
         center_on_screen(dialog)
         dialog.show()
         self._windows["settings"] = dialog
+        self.reloader.attach(dialog)
 
     def quit(self) -> None:
         self.status_watch.stop()
@@ -215,6 +216,9 @@ def _setup_logging(ctx: Any) -> None:
 
 def run_gui(home: str | None = None, overrides: Sequence[str] = (), open_form: bool = False) -> int:
     """Start the tray app, or hand the request to the one already running for this data dir."""
+    from ui.memory import forget_sources_read_by_pyside
+
+    forget_sources_read_by_pyside()  # first: ~5 MiB of source lines otherwise stay cached (ui/memory.py)
     from reporter_app.app import AppContext
     from reporter_app.config import ConfigError
 
@@ -239,6 +243,7 @@ def run_gui(home: str | None = None, overrides: Sequence[str] = (), open_form: b
         print(f"reporter-app: {exc}", file=sys.stderr)
         return 1
     reporter = ReporterApp(ctx, force_window=os.environ.get("REPORTER_APP_NO_TRAY") == "1")
+    reporter.reloader.overrides = tuple(overrides)  # --set still wins after a reload
     server.form_requested.connect(lambda: reporter.flow.open_form())
     server.show_requested.connect(reporter.show_my_reports)
     QTimer.singleShot(0, reporter.start)

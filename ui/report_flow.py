@@ -7,12 +7,12 @@ everything slow (PNG, logs, bundle writing) runs on workers and comes back by si
 from __future__ import annotations
 
 import logging
-import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QSocketNotifier, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSocketNotifier, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QCursor, QGuiApplication, QImage
 
 from reporter_app.app import Draft
@@ -25,23 +25,38 @@ from ui.background import run_in_background
 from ui.capture_session import QuickCapture, capture_now, encode_image_png, finish_evidence
 from ui.core_worker import CoreWorker
 from ui.drafts import DraftStore, FormDraft
+from ui.memory import release_free_memory
 from ui.report_form import ReportForm
 
 log = logging.getLogger(__name__)
 TRIM_DELAY_MS = 3000  # after the bundle is written and sent, not during
 ACTIVITY_START_DELAY_MS = 300  # the activity recorder starts this long after startup (see __init__)
+# The slow evidence work (PNG, logs) waits for the form's first paint (see `_FirstPaint`); if no paint comes
+# (minimized by the window manager, hidden at once) it starts after this long anyway.
+EVIDENCE_FALLBACK_MS = 200
 
 
-def release_free_memory() -> None:
-    """glibc only: malloc_trim returns freed arena memory to the OS (a few ms, when idle)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
+class _FirstPaint(QObject):
+    """Emits `painted` at the form's first paint after each show: the moment the reporter can see it.
 
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # musl or another libc: nothing to trim
-        pass
+    Why the slow work waits for it: the evidence worker holds the GIL in long C calls (pixel conversion,
+    scrubbing), and until the form is painted the GUI thread needs the GIL for every Python-visible event on
+    the way to its first Expose. Started together, they made the form appear ~13 ms later (measured).
+    A signal, not a callback: a bound method held here would make a reference cycle with ReportFlow, and the
+    cyclic GC may then destroy it (and its timers) on whatever thread it happens to run on.
+    """
+
+    painted = Signal()
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.armed = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if self.armed and event.type() == QEvent.Type.Paint:
+            self.armed = False
+            self.painted.emit()
+        return False
 
 
 @dataclass
@@ -56,6 +71,7 @@ class _PendingSubmit:
 class ReportFlow(QObject):
     form_will_show = Signal()
     form_did_show = Signal(float)  # ms from the trigger to show() returning
+    form_exposed = Signal()  # the form's first paint after a show: the reporter sees it now
     report_queued = Signal(str, str)  # report id, title
     report_failed = Signal(str)  # a one-line reason
 
@@ -84,6 +100,14 @@ class ReportFlow(QObject):
         self._edited: QImage | None = None
         self._generation = 0
         self._pending: _PendingSubmit | None = None
+        self._after_exposed: Callable[[], None] | None = None  # the current capture's slow work, not started yet
+        self._first_paint = _FirstPaint(self)
+        self._first_paint.painted.connect(self._form_painted)
+        self.form.installEventFilter(self._first_paint)
+        self._exposed_fallback = QTimer(self)
+        self._exposed_fallback.setSingleShot(True)
+        self._exposed_fallback.setInterval(EVIDENCE_FALLBACK_MS)
+        self._exposed_fallback.timeout.connect(self._start_after_exposed)
         self.replay: Any = None  # ui/replay_control.ReplayController when screen replay is installed
         self.form.submit_requested.connect(self._submit)
         self.form.cancelled.connect(self._cancel)
@@ -91,6 +115,7 @@ class ReportFlow(QObject):
         self.form.draft_restore_declined.connect(self._clear_draft)
         self.form.preview_requested.connect(self._preview)
         self.form.annotate_requested.connect(self._annotate)
+        self.form.fingerprint_changed.connect(self._look_up_fingerprint)
         self._trim_timer = QTimer(self)
         self._trim_timer.setSingleShot(True)
         self._trim_timer.setInterval(TRIM_DELAY_MS)
@@ -125,6 +150,18 @@ class ReportFlow(QObject):
             self._activity_timer.start(1000)
         return recorder
 
+    def _look_up_fingerprint(self, fingerprint: str) -> None:
+        """A stack trace typed into the form: already reported? (local map, then the tracker: core worker)."""
+        if not fingerprint:
+            return
+        from reporter_app.detect.dedup import FingerprintMap, lookup
+
+        ctx = self.ctx
+        self.core.run(self, lambda: lookup(fingerprint, FingerprintMap.in_data_dir(ctx.paths.data_dir), ctx.tracker,
+                                           ctx.clock),
+                      self.form.dedup_banner.offer_if_current,
+                      lambda exc: log.error("could not look up %s: %s", fingerprint, exc))
+
     def _offer_draft(self, saved: FormDraft | None) -> None:
         if saved is not None:
             self.form.offer_draft(saved)
@@ -138,6 +175,7 @@ class ReportFlow(QObject):
         if self.form.isVisible():
             self._bring_to_front()
             return
+        self._start_after_exposed()  # a previous capture's work still waiting (reopened before it painted)
         self._generation += 1
         generation = self._generation
         quick = capture_now(self.ctx.config, self.scrubber, self.activity)  # before any window of ours maps
@@ -150,19 +188,43 @@ class ReportFlow(QObject):
         self.form.prepare(quick.image, quick.evidence)
         self.form_will_show.emit()
         self._place_on_cursor_screen()
+
+        config, scrubber = self.ctx.config, self.scrubber  # the worker's job must not hold `self` (see below)
+
+        def after_exposed() -> None:
+            log.info("form shown: capture %.1f ms (%s), on screen after %.1f ms", quick.took_ms,
+                     ", ".join(f"{k} {v:.1f}" for k, v in quick.timings.items()),
+                     (time.perf_counter() - started) * 1000)
+            self.form.show_thumbnail(quick.image)
+            # Parent: the form, which the results fill; a form already deleted (quitting) drops them. The job holds
+            # no `self`: were it the last reference, this QObject (and its timers) would die on the worker thread.
+            run_in_background(self.form, lambda: finish_evidence(config, scrubber, quick),
+                              lambda evidence: self._evidence_ready(generation, evidence),
+                              lambda exc: self._evidence_failed(generation, quick.evidence, exc))
+
+        self._after_exposed = after_exposed
+        self._first_paint.armed = True
+        self._exposed_fallback.start()
         self.form.show()
         self._bring_to_front()
         self.form_did_show.emit((time.perf_counter() - started) * 1000)
-        log.info("form shown: capture %.1f ms (%s)", quick.took_ms,
-                 ", ".join(f"{k} {v:.1f}" for k, v in quick.timings.items()))
-        # After show: the thumbnail costs a scale, the rest runs on workers.
-        QTimer.singleShot(0, lambda: self.form.show_thumbnail(quick.image))
-        run_in_background(self, lambda: finish_evidence(self.ctx.config, self.scrubber, quick),
-                          lambda evidence: self._evidence_ready(generation, evidence),
-                          lambda exc: self._evidence_failed(generation, quick.evidence, exc))
+
+    def _form_painted(self) -> None:
+        self.form_exposed.emit()
+        # The next loop turn: after the whole first frame is painted and flushed, not in the middle of it.
+        QTimer.singleShot(0, self, self._start_after_exposed)
+
+    def _start_after_exposed(self) -> None:
+        """The thumbnail (a scale) and the worker (PNG, logs): once per capture, after the form is on screen."""
+        self._exposed_fallback.stop()
+        work, self._after_exposed = self._after_exposed, None
+        if work is not None:
+            work()
 
     def _place_on_cursor_screen(self) -> None:
-        screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+        # One screen: no need to ask the X server where the pointer is (a round trip on the hotkey's path).
+        several = len(QGuiApplication.screens()) > 1
+        screen = (QGuiApplication.screenAt(QCursor.pos()) if several else None) or QGuiApplication.primaryScreen()
         if screen is None:
             return
         area = screen.availableGeometry()
@@ -280,6 +342,8 @@ class ReportFlow(QObject):
             self.form.show_thumbnail(self._edited)
 
     def shutdown(self) -> None:
+        self._exposed_fallback.stop()
+        self._after_exposed = None  # a capture never painted: its logs are not wanted any more
         if self.activity is not None:
             self.activity.close()
         self._draft_pool.waitForDone(2000)

@@ -32,13 +32,22 @@ from reporter_app.app import Draft
 from reporter_app.collect import Evidence
 from reporter_app.model import Impact, Priority, Reach, Role
 from reporter_app.severity import DEFAULT_RULES, PriorityRule, suggest_priority
-from ui.attachments import AttachmentList
+from ui.attachments import AttachmentList, ScreenshotThumbnail
+from ui.background import run_in_background
 from ui.dedup_banner import DedupBanner
 from ui.drafts import FormDraft
 
 WINDOW_TITLE = "Report a problem"
 THUMBNAIL_WIDTH = 220
 DRAFT_SAVE_DELAY_MS = 400
+TRACE_CHECK_DELAY_MS = 500  # after typing or pasting stops: is there a stack trace in the text?
+
+
+def _trace_fingerprint(text: str) -> str:
+    """The fingerprint of the first stack trace in the text, "" without one (a worker: a pasted log can be long)."""
+    from reporter_app.detect.fingerprint import fingerprint_text  # not needed before anything is typed
+
+    return fingerprint_text(text) or ""
 
 
 def _text_box(name: str, placeholder: str, lines: int) -> QPlainTextEdit:
@@ -57,6 +66,9 @@ class ReportForm(QWidget):
     annotate_requested = Signal()
     preview_requested = Signal()
     draft_restore_declined = Signal()
+    # A stack trace typed or pasted into "What happened"/steps has this fingerprint ("" once it is gone):
+    # ReportFlow looks it up and answers with `dedup_banner.offer_if_current(...)`.
+    fingerprint_changed = Signal(str)
 
     def __init__(self, role: Role, components: Sequence[str] = (), rules: Sequence[PriorityRule] = DEFAULT_RULES,
                  default_impact: Impact | None = None, parent: QWidget | None = None) -> None:
@@ -72,6 +84,12 @@ class ReportForm(QWidget):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(DRAFT_SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.draft_changed)
+        self._trace_timer = QTimer(self)
+        self._trace_timer.setSingleShot(True)
+        self._trace_timer.setInterval(TRACE_CHECK_DELAY_MS)
+        self._trace_timer.timeout.connect(self._check_trace)
+        self._trace_text = ""  # the text last looked at, so a change elsewhere in the form costs nothing
+        self._trace_generation = 0
         self._build(components)
         self._wire_keys()
         self.reset()
@@ -82,7 +100,7 @@ class ReportForm(QWidget):
         outer = QVBoxLayout(self)
         self.restore_bar = self._build_restore_bar()
         outer.addWidget(self.restore_bar)
-        # Detected errors only (ui/error_watch.py): "Already reported as KEY" vs "File a new report".
+        # A detected error (ui/error_watch.py) or a pasted trace: "Already reported as KEY" or "File a new report".
         self.dedup_banner = DedupBanner()
         outer.addWidget(self.dedup_banner)
 
@@ -161,6 +179,8 @@ class ReportForm(QWidget):
 
         for edit in (self.description_edit, self.expected_edit, self.steps_edit):
             edit.textChanged.connect(self._changed)
+        for edit in (self.description_edit, self.steps_edit):
+            edit.textChanged.connect(self._trace_timer.start)
         self.title_edit.textChanged.connect(self._changed)
         self.impact_group.idToggled.connect(lambda *_: self._changed(update_priority=True))
         self.reach_group.idToggled.connect(lambda *_: self._changed(update_priority=True))
@@ -211,7 +231,7 @@ class ReportForm(QWidget):
         box.setAccessibleName("Sent with the report")
         layout = QHBoxLayout(box)
         side = QVBoxLayout()
-        self.thumbnail = QLabel("No screenshot")
+        self.thumbnail = ScreenshotThumbnail("No screenshot")  # not QLabel: see ScreenshotThumbnail
         self.thumbnail.setAccessibleName("Screenshot preview")
         self.thumbnail.setFixedWidth(THUMBNAIL_WIDTH)
         self.thumbnail.setMinimumHeight(THUMBNAIL_WIDTH * 9 // 16)
@@ -254,6 +274,9 @@ class ReportForm(QWidget):
         self.error_label.hide()
         self.attachments.clear()
         self.dedup_banner.clear()
+        self._trace_timer.stop()
+        self._trace_text = ""
+        self._trace_generation += 1  # an answer still on its way belongs to the report just closed
         self.thumbnail.setText("No screenshot")
         self.thumbnail.setPixmap(QPixmap())
         self.annotate_button.setEnabled(False)
@@ -322,6 +345,22 @@ class ReportForm(QWidget):
         if self.error_label.isVisible() and self.title_edit.text().strip():
             self.error_label.hide()
         self._save_timer.start()
+
+    def _check_trace(self) -> None:
+        text = self.description_edit.toPlainText() + "\n" + self.steps_edit.toPlainText()
+        if text == self._trace_text:
+            return
+        self._trace_text = text
+        self._trace_generation += 1
+        generation = self._trace_generation
+        run_in_background(self, lambda: _trace_fingerprint(text),
+                          lambda fingerprint: self._trace_checked(generation, fingerprint))
+
+    def _trace_checked(self, generation: int, fingerprint: str) -> None:
+        if generation != self._trace_generation:
+            return  # the text changed again meanwhile: its own check answers
+        if self.dedup_banner.set_text_fingerprint(fingerprint):
+            self.fingerprint_changed.emit(fingerprint)
 
     def has_content(self) -> bool:
         return not self.form_draft().is_empty()

@@ -48,3 +48,26 @@ def test_callbacks_are_dropped_when_the_parent_is_gone(qtbot: QtBot) -> None:
     release.set()
     qtbot.wait(100)
     assert called == []
+
+
+def test_what_the_op_and_callbacks_hold_is_released_on_the_gui_thread(qtbot: QtBot) -> None:
+    # A QObject with timers, last held by a job's closure, must not be destroyed on the worker thread.
+    import gc
+    import weakref
+
+    class Held:
+        pass
+
+    gui = threading.get_ident()
+    released_on: list[int] = []
+    done: list[object] = []
+    for _ in range(20):  # the race it guards against is a matter of microseconds: try it often
+        held = Held()
+        weakref.finalize(held, lambda: released_on.append(threading.get_ident()))
+        run_in_background(None, lambda held=held: held, lambda result: done.append(type(result)))  # type: ignore[misc]
+        del held
+    qtbot.waitUntil(lambda: len(done) == 20)
+    qtbot.wait(50)  # the workers have let go of their jobs by now
+    gc.collect()
+    assert len(released_on) == 20
+    assert set(released_on) == {gui}
