@@ -33,15 +33,52 @@ class QuickCapture:
 def _image_from(shot: Any) -> QImage | None:
     if shot is None or not shot.raw:
         if shot is not None and shot.png:  # the Wayland portal gives PNG only
-            return QImage.fromData(shot.png, b"PNG")
+            # The format is read from the data; PySide6 6.11 refuses format=b"PNG" (the image was silently lost).
+            return QImage.fromData(shot.png)
         return None
     # BGRA bytes in memory are Qt's (little-endian) RGB32; the QImage borrows `shot.raw`,
     # which QuickCapture keeps alive as long as the image.
     return QImage(shot.raw, shot.width, shot.height, shot.width * 4, QImage.Format.Format_RGB32)
 
 
-def capture_now(config: Any, scrubber: Any, activity: Any = None) -> QuickCapture:
-    """GUI thread, before show. Each part is guarded: a failure is recorded, never raised."""
+@dataclass(frozen=True)
+class GrabbedShot:
+    """A screenshot taken off the GUI thread (the Wayland portal), or why there is none."""
+
+    shot: Any = None
+    error: str | None = None
+
+
+def grab_is_slow(config: Any) -> bool:
+    """The Wayland portal answers over D-Bus, maybe after asking the user: too slow for the GUI thread.
+
+    An X11/Windows/macOS grab takes ~1 ms and stays on the GUI thread, where it is sure to run before
+    our window maps; the portal's grab runs on a worker and the form waits for it (still before show).
+    """
+    if str(config.get("capture.screenshot")) == "none":
+        return False
+    from capture.screenshot import ScreenshotUnavailable, display_kind
+
+    try:
+        return display_kind() == "wayland"
+    except ScreenshotUnavailable:
+        return False
+
+
+def grab_off_thread(config: Any) -> GrabbedShot:
+    """Worker thread: the screenshot alone, guarded like every collector."""
+    from capture.screenshot import grab
+
+    errors: dict[str, str] = {}
+    shot = guarded("screenshot", lambda: grab(str(config.get("capture.screenshot"))), errors, None)
+    return GrabbedShot(shot, errors.get("screenshot"))
+
+
+def capture_now(config: Any, scrubber: Any, activity: Any = None, grabbed: GrabbedShot | None = None) -> QuickCapture:
+    """GUI thread, before show. Each part is guarded: a failure is recorded, never raised.
+
+    ``grabbed``: the screenshot already taken on a worker (:func:`grab_is_slow`), used instead of grabbing here.
+    """
     start = time.perf_counter()
     evidence = Evidence()
     timings: dict[str, float] = {}
@@ -52,7 +89,12 @@ def capture_now(config: Any, scrubber: Any, activity: Any = None) -> QuickCaptur
     else:
         from capture.screenshot import grab
 
-        shot = guarded("screenshot", lambda: grab(mode), evidence.errors, None)
+        if grabbed is not None:
+            shot = grabbed.shot
+            if grabbed.error:
+                evidence.errors["screenshot"] = grabbed.error
+        else:
+            shot = guarded("screenshot", lambda: grab(mode), evidence.errors, None)
         if shot is not None:
             evidence.screenshot_meta = {"width": shot.width, "height": shot.height, "left": shot.left,
                                         "top": shot.top, "monitor": shot.monitor_index, "scale": shot.scale,

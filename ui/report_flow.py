@@ -22,7 +22,15 @@ from reporter_app.model import Impact, Role
 from reporter_app.severity import rules_from_config
 from ui.attachments import filter_evidence
 from ui.background import run_in_background
-from ui.capture_session import QuickCapture, capture_now, encode_image_png, finish_evidence
+from ui.capture_session import (
+    GrabbedShot,
+    QuickCapture,
+    capture_now,
+    encode_image_png,
+    finish_evidence,
+    grab_is_slow,
+    grab_off_thread,
+)
 from ui.core_worker import CoreWorker
 from ui.drafts import DraftStore, FormDraft
 from ui.memory import release_free_memory
@@ -79,6 +87,7 @@ class ReportFlow(QObject):
         super().__init__(parent)
         self.ctx = ctx
         self.core = core
+        self._grabbing = False  # the Wayland portal is being asked for a screenshot (open_form)
         config = ctx.config
         errors: dict[str, str] = {}
         self.scrubber = guarded("scrubber", lambda: make_scrubber(config), errors, None)
@@ -168,17 +177,29 @@ class ReportFlow(QObject):
 
     # ------------------------------------------------------------------ open
 
-    def open_form(self, started: float | None = None, extra: Evidence | None = None) -> None:
+    def open_form(self, started: float | None = None, extra: Evidence | None = None,
+                  grabbed: GrabbedShot | None = None) -> None:
         """The hotkey / tray / second launch entry point. ``extra``: already scrubbed logs to attach
-        (a detected error's trace, from ui/error_watch.py)."""
+        (a detected error's trace, from ui/error_watch.py). ``grabbed``: the screenshot taken on a worker."""
         started = started or time.perf_counter()
         if self.form.isVisible():
             self._bring_to_front()
             return
+        if grabbed is None and grab_is_slow(self.ctx.config):
+            # Wayland: the portal's grab blocks (D-Bus, maybe a dialog), so it runs on a worker and the form
+            # opens when it is back: still before any window of ours maps, and the tray stays responsive.
+            if self._grabbing:
+                return  # a second press while the portal is being asked
+            self._grabbing = True
+            config = self.ctx.config
+            run_in_background(self, lambda: grab_off_thread(config),
+                              lambda shot: self._grab_done(started, extra, shot),
+                              lambda exc: self._grab_done(started, extra, GrabbedShot(error=f"{type(exc).__name__}: {exc}")))
+            return
         self._start_after_exposed()  # a previous capture's work still waiting (reopened before it painted)
         self._generation += 1
         generation = self._generation
-        quick = capture_now(self.ctx.config, self.scrubber, self.activity)  # before any window of ours maps
+        quick = capture_now(self.ctx.config, self.scrubber, self.activity, grabbed)  # before any window of ours maps
         if self.replay is not None:  # screen replay: its snapshot too is taken before the form maps
             quick.evidence.replay = self.replay.snapshot_for_report()
         if extra is not None:
@@ -208,6 +229,10 @@ class ReportFlow(QObject):
         self.form.show()
         self._bring_to_front()
         self.form_did_show.emit((time.perf_counter() - started) * 1000)
+
+    def _grab_done(self, started: float, extra: Evidence | None, grabbed: GrabbedShot) -> None:
+        self._grabbing = False
+        self.open_form(started, extra, grabbed)
 
     def _form_painted(self) -> None:
         self.form_exposed.emit()

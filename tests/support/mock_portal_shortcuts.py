@@ -11,7 +11,10 @@ Session.xml, org.freedesktop.host.portal.Registry.xml):
   (``:1.42`` -> ``1_42``), returns the Request path, and answers with ``Request::Response`` sent to the caller;
 - refuses a Registry.Register after another portal call ("registered too late") or twice;
 - lets a session be bound once, by its owner; ``Session.Close`` ends it (and a pending bind dialog);
-- emits ``Activated(o, s, t, a{sv})`` when the test calls ``activate()``.
+- emits ``Activated(o, s, t, a{sv})`` when the test calls ``activate()``;
+- with ``screenshot_png``, also offers ``org.freedesktop.portal.Screenshot.Screenshot(s, a{sv})``: after
+  ``screenshot_delay`` (the desktop's own capture, or its dialog) it writes that PNG to a file and answers with
+  its ``file://`` URI, as the portal does.
 
 What it was asked is in ``calls`` (``Call(method, sender, path, args)``, args as plain Python values).
 Fixtures: ``shortcuts_bus`` (a private bus, its address) and ``shortcuts_portal`` (a started mock on it).
@@ -37,6 +40,7 @@ PORTAL_BUS = "org.freedesktop.portal.Desktop"
 PORTAL_PATH = "/org/freedesktop/portal/desktop"
 SHORTCUTS = "org.freedesktop.portal.GlobalShortcuts"
 REQUEST = "org.freedesktop.portal.Request"
+SCREENSHOT = "org.freedesktop.portal.Screenshot"
 SESSION = "org.freedesktop.portal.Session"
 REGISTRY = "org.freedesktop.host.portal.Registry"
 PROPERTIES = "org.freedesktop.DBus.Properties"
@@ -144,8 +148,12 @@ class MockShortcutsPortal:
 
     def __init__(self, address: str, *, interface: bool = True, registry: bool = True, version: int = 1,
                  bind_response: int = 0, bind_delay: float = 0.0, keep_shortcuts: bool = True,
-                 trigger_description: str | None = None, clock_ms: Callable[[], int] | None = None) -> None:
+                 trigger_description: str | None = None, clock_ms: Callable[[], int] | None = None,
+                 screenshot_png: bytes | None = None, screenshot_delay: float = 0.0,
+                 screenshot_dir: Path | None = None) -> None:
         self.address = address
+        self.screenshot_png, self.screenshot_delay = screenshot_png, screenshot_delay
+        self.screenshot_dir = screenshot_dir
         self.interface, self.registry, self.version = interface, registry, version
         self.bind_response, self.bind_delay, self.keep_shortcuts = bind_response, bind_delay, keep_shortcuts
         self.trigger_description = trigger_description
@@ -291,6 +299,8 @@ class MockShortcutsPortal:
             }
             if self.registry:
                 table[(REGISTRY, "Register")] = ("sa{sv}", self._register)
+            if self.screenshot_png is not None:
+                table[(SCREENSHOT, "Screenshot")] = ("sa{sv}", self._screenshot)
             if self.interface:
                 table[(SHORTCUTS, "CreateSession")] = ("a{sv}", self._create_session)
                 table[(SHORTCUTS, "BindShortcuts")] = ("oa(sa{sv})sa{sv}", self._bind_shortcuts)
@@ -415,6 +425,28 @@ class MockShortcutsPortal:
         session.pending = threading.Timer(self.bind_delay, answer)
         session.pending.daemon = True
         session.pending.start()
+
+    def _screenshot(self, msg: Any) -> None:
+        sender = self._portal_call(msg)
+        parent_window, options = msg.body
+        if not _PARENT_WINDOW.fullmatch(parent_window):
+            raise _Refused(PORTAL_INVALID, f"Screenshot: bad parent_window {parent_window!r}")
+        given = self._options(options, {"handle_token": "s", "interactive": "b", "modal": "b"}, "Screenshot")
+        request = f"{PORTAL_PATH}/request/{self._sender_part(msg)}/{given.get('handle_token') or 'shot'}"
+        self._record("Screenshot.Screenshot", msg, (parent_window, options))
+        self._reply(msg, "o", (request,))
+        png, directory = self.screenshot_png or b"", self.screenshot_dir
+
+        def answer() -> None:
+            if directory is None:
+                raise RuntimeError("MockShortcutsPortal(screenshot_png=...) needs screenshot_dir")
+            path = directory / f"Screenshot-{secrets.token_hex(4)}.png"
+            path.write_bytes(png)
+            self._signal(sender, request, REQUEST, "Response", "ua{sv}", (0, {"uri": ("s", path.as_uri())}))
+
+        timer = threading.Timer(self.screenshot_delay, answer)
+        timer.daemon = True
+        timer.start()
 
     def _close_session(self, msg: Any) -> None:
         from jeepney import HeaderFields
