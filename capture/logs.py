@@ -341,14 +341,15 @@ def journal_command(spec: LogSourceSpec) -> list[str]:
     return cmd
 
 
-def _journal_text(value: object) -> str:
+def journal_text(value: object) -> str:
+    """A journal JSON field as text: a string, a byte array (not UTF-8), or a field set more than once."""
     if isinstance(value, str):
         return value
     if isinstance(value, list) and all(isinstance(b, int) for b in value):
         # journald sends a MESSAGE that is not UTF-8 as an array of byte values.
         return bytes(b & 0xFF for b in value).decode("utf-8", errors="replace")
     if isinstance(value, list):  # a field set more than once in one entry: the list of its values
-        return "\n".join(_journal_text(v) for v in value)
+        return "\n".join(journal_text(v) for v in value)
     return ""
 
 
@@ -363,7 +364,7 @@ def _journal_lines(stdout: bytes) -> list[bytes]:
             continue
         if not isinstance(entry, dict):
             continue
-        message = _journal_text(entry.get("MESSAGE")).removesuffix("\n")
+        message = journal_text(entry.get("MESSAGE")).removesuffix("\n")
         stamp = ""
         if "__REALTIME_TIMESTAMP" in entry:
             micros = int(entry["__REALTIME_TIMESTAMP"])

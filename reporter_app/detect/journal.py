@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from capture.logs import journal_selection, parse_journal_match
+from capture.logs import journal_selection, journal_text, parse_journal_match
 
 log = logging.getLogger(__name__)
 
@@ -84,25 +84,12 @@ def follow_command(source: JournalSource, *, since: float, cursor: str | None,
     return cmd
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and all(isinstance(b, int) for b in value):
-        # journalctl's JSON gives a MESSAGE that is not valid UTF-8 as an array of byte values.
-        return bytes(b & 0xFF for b in value).decode("utf-8", errors="replace")
-    return ""
-
-
 def message_lines(entry: dict[str, Any]) -> list[str]:
     """The lines of one JSON journal entry's MESSAGE (text, byte array, or several values)."""
     value = entry.get("MESSAGE")
     if value is None:
         return []
-    if isinstance(value, list) and value and not all(isinstance(b, int) for b in value):
-        # A field set more than once in one entry comes as a list of its values.
-        text = "\n".join(_text(v) for v in value)
-    else:
-        text = _text(value)
+    text = journal_text(value)  # text, a byte array (not UTF-8) or a field set more than once
     if len(text) > MAX_MESSAGE_CHARS:
         text = text[:MAX_MESSAGE_CHARS]
     # A trailing newline ends the message; it does not start an empty line.

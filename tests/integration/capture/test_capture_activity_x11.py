@@ -14,47 +14,16 @@ import pytest
 
 from capture.activity import ActivityRecorder, foreground_window
 from capture.scrub import Scrubber
+from tests.support.x11_windows import OwnedWindows
 
 # "python3.11" under `python -m pytest`, "pytest" when run as .venv/bin/pytest.
 OUR_PROCESS_NAME = psutil.Process().name()
 
 
-class Windows:
-    """Real top-level windows owned by this test, with EWMH titles and our pid."""
-
-    def __init__(self, display_name: str) -> None:
-        from Xlib import X, display
-
-        self.X = X
-        self.conn: Any = display.Display(display_name)
-        self.windows: list[Any] = []
-
-    def create(self, title: str, wm_class: str) -> Any:
-        screen = self.conn.screen()
-        window = screen.root.create_window(100, 100, 300, 200, 0, screen.root_depth, background_pixel=screen.white_pixel)
-        self.set_title(window, title)
-        window.set_wm_class(wm_class.lower(), wm_class)
-        window.change_property(self.conn.intern_atom("_NET_WM_PID"), self.conn.intern_atom("CARDINAL"), 32, [os.getpid()])
-        window.map()
-        self.conn.sync()
-        self.windows.append(window)
-        return window
-
-    def set_title(self, window: Any, title: str) -> None:
-        window.change_property(self.conn.intern_atom("_NET_WM_NAME"), self.conn.intern_atom("UTF8_STRING"), 8,
-                               title.encode())
-        self.conn.sync()
-
-    def close(self) -> None:
-        for window in self.windows:
-            window.destroy()
-        self.conn.close()
-
-
 @pytest.fixture
-def windows(openbox_two_monitors: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Windows]]:
+def windows(openbox_two_monitors: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, OwnedWindows]]:
     monkeypatch.setenv("DISPLAY", openbox_two_monitors.display)
-    owned = Windows(openbox_two_monitors.display)
+    owned = OwnedWindows(openbox_two_monitors)
     try:
         yield openbox_two_monitors, owned
     finally:
@@ -85,7 +54,7 @@ def settle_active(window_id: int) -> None:
     assert stable >= 3, f"window {window_id} never stayed active"
 
 
-def test_recorder_follows_window_switches(windows: tuple[Any, Windows]) -> None:
+def test_recorder_follows_window_switches(windows: tuple[Any, OwnedWindows]) -> None:
     server, owned = windows
     editor = owned.create("Editor - notes.txt", "Editor")
     browser = owned.create("Browser - token=abc123secret", "Browser")
@@ -120,7 +89,7 @@ def test_recorder_follows_window_switches(windows: tuple[Any, Windows]) -> None:
     assert events[-1].at <= datetime.now(timezone.utc)
 
 
-def test_sample_fallback_and_foreground(windows: tuple[Any, Windows]) -> None:
+def test_sample_fallback_and_foreground(windows: tuple[Any, OwnedWindows]) -> None:
     server, owned = windows
     window = owned.create("Only window", "Solo")
     server.run("xdotool", "windowactivate", "--sync", str(window.id))

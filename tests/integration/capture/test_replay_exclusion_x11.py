@@ -3,57 +3,22 @@ under a real EWMH window manager: focus moved with xdotool, titles changed on a 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
 from tests.support.display import XServer
+from tests.support.x11_windows import OwnedWindows
 
 np = pytest.importorskip("numpy", reason="screen replay needs the 'replay' extra (numpy)")
 
 from capture.replay import EXCLUDED, RECORDING, ReplayRecorder, ReplaySettings  # noqa: E402 - after the importorskip
 
 
-class _Windows:
-    def __init__(self, server: XServer) -> None:
-        from Xlib import display
-
-        self.server = server
-        self.conn: Any = display.Display(server.display)
-        self.windows: list[Any] = []
-
-    def create(self, title: str, wm_class: str) -> Any:
-        screen = self.conn.screen()
-        window = screen.root.create_window(50, 50, 400, 300, 0, screen.root_depth, background_pixel=screen.white_pixel)
-        self.set_title(window, title)
-        window.set_wm_class(wm_class.lower(), wm_class)
-        window.change_property(self.conn.intern_atom("_NET_WM_PID"), self.conn.intern_atom("CARDINAL"), 32,
-                               [os.getpid()])
-        window.map()
-        self.conn.sync()
-        self.windows.append(window)
-        return window
-
-    def set_title(self, window: Any, title: str) -> None:
-        window.change_property(self.conn.intern_atom("_NET_WM_NAME"), self.conn.intern_atom("UTF8_STRING"), 8,
-                               title.encode())
-        self.conn.sync()
-
-    def focus(self, window: Any) -> None:
-        self.server.run("xdotool", "windowactivate", "--sync", str(window.id))
-
-    def close(self) -> None:
-        for window in self.windows:
-            window.destroy()
-        self.conn.close()
-
-
 @pytest.fixture
-def windows(openbox: XServer) -> Iterator[_Windows]:
-    owned = _Windows(openbox)
+def windows(openbox: XServer) -> Iterator[OwnedWindows]:
+    owned = OwnedWindows(openbox, geometry=(50, 50, 400, 300))
     try:
         yield owned
     finally:
@@ -69,7 +34,7 @@ def _wait(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
     return condition()
 
 
-def test_focus_and_title_changes_are_seen_on_the_kept_connection(openbox: XServer, windows: _Windows) -> None:
+def test_focus_and_title_changes_are_seen_on_the_kept_connection(openbox: XServer, windows: OwnedWindows) -> None:
     notes = windows.create("Meeting notes", "Gedit")
     vault = windows.create("Passwords.kdbx", "KeePassXC")
     windows.focus(notes)
