@@ -295,8 +295,14 @@ class ReportForm(QWidget):
         self.attachments.fill(evidence, has_screenshot=image is not None)
         self.annotate_button.setEnabled(image is not None)
         if image is None:
-            self.thumbnail.setText(evidence.errors.get("screenshot", "No screenshot"))
+            # Plain words in the box; the technical reason (also in the report's "Not collected") on hover.
+            reason = evidence.errors.get("screenshot", "")
+            self.thumbnail.setText("No screenshot" if not reason or "turned off" not in reason
+                                   else "No screenshot (turned off in the settings)")
+            self.thumbnail.setToolTip(reason)
             self.thumbnail.setWordWrap(True)
+        else:
+            self.thumbnail.setToolTip("")
 
     def show_thumbnail(self, image: QImage | None) -> None:
         if image is None or image.isNull():

@@ -184,3 +184,17 @@ def test_redactions_are_counted(qtbot: QtBot) -> None:
     block = dialog.text.document().findBlock(dialog.text.toPlainText().index("[REDACTED"))
     formats = block.layout().formats()
     assert any(f.format.background().color().name() == "#ffd54f" for f in formats)
+
+
+def test_a_missing_screenshot_says_so_in_plain_words_with_the_reason_on_hover(qtbot: QtBot) -> None:
+    form = make_form(qtbot)
+    reason = "ScreenshotUnavailable: screenshot portal error: No such interface org.freedesktop.portal.Screenshot"
+    form.prepare(None, Evidence(errors={"screenshot": reason}))
+    assert form.thumbnail.text() == "No screenshot"
+    assert form.thumbnail.toolTip() == reason
+    assert not form.annotate_button.isEnabled()
+    form.prepare(None, Evidence(errors={"screenshot": 'turned off in the configuration (capture.screenshot = "none")'}))
+    assert form.thumbnail.text() == "No screenshot (turned off in the settings)"
+    image = QImage(8, 4, QImage.Format.Format_RGB32)
+    form.prepare(image, evidence())
+    assert form.thumbnail.toolTip() == "" and form.annotate_button.isEnabled()
