@@ -165,6 +165,7 @@ class MockShortcutsPortal:
         self._portal_callers: set[str] = set()
         self._changed = threading.Condition()
         self._conn: Any = None
+        self._stopping = False
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
@@ -182,6 +183,7 @@ class MockShortcutsPortal:
         return self
 
     def stop(self) -> None:
+        self._stopping = True
         for session in self.sessions.values():
             if session.pending is not None:
                 session.pending.cancel()
@@ -248,7 +250,15 @@ class MockShortcutsPortal:
 
         msg = new_signal(DBusAddress(path, interface=interface), member, signature, body)
         msg.header.fields[HeaderFields.destination] = destination  # like xdg-desktop-portal: to the caller only
-        self._conn.send(msg)
+        conn = self._conn
+        if self._stopping or conn is None:
+            return  # a delayed answer after stop(): the portal is gone, as a real one would be
+        try:
+            conn.send(msg)
+        except OSError:
+            if self._stopping:  # stop() closed the connection while this answer was on its way
+                return
+            raise
 
     def _reply(self, msg: Any, signature: str | None = None, body: tuple[Any, ...] = ()) -> None:
         from jeepney import new_method_return
