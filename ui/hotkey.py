@@ -91,15 +91,17 @@ class GlobalHotkey(QObject):
 
 
 def session_kind(platform: str, environ: Mapping[str, str]) -> str:
-    """Which global-shortcut mechanism applies: "windows", "macos", "wayland", "x11" or "none" (no display)."""
-    if platform == "win32":
-        return "windows"
-    if platform == "darwin":
-        return "macos"
-    # A Wayland session with DISPLAY set still has XWayland, but key grabs there only see XWayland clients.
-    if environ.get("XDG_SESSION_TYPE") == "wayland" or (environ.get("WAYLAND_DISPLAY") and not environ.get("DISPLAY")):
-        return "wayland"
-    return "x11" if environ.get("DISPLAY") else "none"
+    """Which global-shortcut mechanism applies: "windows", "macos", "wayland", "x11" or "none" (no display).
+
+    The same session as capture sees (a Wayland session with DISPLAY set still has XWayland, but key grabs and
+    screen grabs there only see XWayland clients), so it is decided once, by capture.screenshot.display_kind.
+    """
+    from capture.screenshot import ScreenshotUnavailable, display_kind
+
+    try:
+        return display_kind(environ, platform)
+    except ScreenshotUnavailable:
+        return "none"
 
 
 def bind_global_hotkey(text: str, parent: QObject | None = None) -> GlobalHotkey:
